@@ -1,0 +1,117 @@
+"""The organisers' console for the core: people, editions, the outbox, consent, periodic jobs."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import outbox
+from .editions import make_current
+from .models import Conference, ConsentRecord, ConsentText, OutboxEmail, PeriodicRun, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+    search_fields = ["email", "first_name", "last_name"]
+    readonly_fields = ["last_login", "date_joined"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Personal info"), {"fields": ["first_name", "last_name", "language"]}),
+        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+@admin.register(Conference)
+class ConferenceAdmin(admin.ModelAdmin):
+    list_display = ["short_name", "slug", "city", "start_date", "end_date", "currency", "is_current"]
+    list_filter = ["is_current", "country"]
+    search_fields = ["name", "short_name", "slug", "city"]
+    date_hierarchy = "start_date"
+    prepopulated_fields = {"slug": ["short_name"]}
+    readonly_fields = ["is_current", "created_at"]
+    actions = ["make_current_edition"]
+
+    @admin.action(description=_("Make the selected edition the current one"))
+    def make_current_edition(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one edition to make current."), messages.ERROR)
+            return
+        conference = queryset.get()
+        make_current(conference)
+        self.message_user(request, _("%(edition)s is now the current edition.") % {"edition": conference}, messages.SUCCESS)
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "subject", "purpose", "status", "attempts", "sent_at", "short_error"]
+    list_filter = ["status", "purpose", "conference"]
+    search_fields = ["recipient", "subject", "object_key"]
+    date_hierarchy = "created_at"
+    list_select_related = ["conference"]
+    readonly_fields = [f.name for f in OutboxEmail._meta.fields]
+    actions = ["resend_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj):
+        return obj.last_error[:80]
+
+    @admin.action(description=_("Send the selected e-mails again"), permissions=["view"])
+    def resend_selected(self, request, queryset):
+        if not request.user.has_perm("confsite.change_outboxemail"):
+            self.message_user(request, _("You may not resend e-mails."), messages.ERROR)
+            return
+        count = outbox.resend(queryset)
+        self.message_user(
+            request, ngettext("%d e-mail queued again.", "%d e-mails queued again.", count) % count, messages.SUCCESS
+        )
+
+
+@admin.register(ConsentText)
+class ConsentTextAdmin(admin.ModelAdmin):
+    list_display = ["purpose", "version", "conference", "published_at"]
+    list_filter = ["purpose", "conference"]
+    search_fields = ["purpose", "version", "text"]
+    list_select_related = ["conference"]
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    """The ledger is append-only: organisers read it, nobody edits it here."""
+
+    list_display = ["recorded_at", "user", "conference", "purpose", "action", "text"]
+    list_filter = ["purpose", "action", "conference"]
+    search_fields = ["user__email"]
+    date_hierarchy = "recorded_at"
+    list_select_related = ["user", "conference", "text"]
+    autocomplete_fields = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PeriodicRun)
+class PeriodicRunAdmin(admin.ModelAdmin):
+    list_display = ["name", "last_started_at", "last_finished_at", "last_error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

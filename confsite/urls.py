@@ -1,0 +1,34 @@
+"""Root URLs. Public pages are scoped by edition slug: /icml2026/..."""
+
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from . import api, views
+
+# The admin's own login form would bypass allauth (rate limits, two-factor): send it through allauth.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Confsite"
+admin.site.site_title = "Confsite admin"
+
+router = DefaultRouter()
+router.register("editions", api.ConferenceViewSet, basename="edition")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/", include(router.urls)),
+    path("dev/mailbox/", views.dev_mailbox, name="dev_mailbox"),
+    path("dev/mailbox/<int:pk>/", views.dev_mailbox_message, name="dev_mailbox_message"),
+    path("<slug:edition>/", views.edition_home, name="edition_home"),
+    path("<slug:edition>/code-of-conduct/", views.code_of_conduct, name="code_of_conduct"),
+    path("<slug:edition>/", include("registration.urls")),
+    path("<slug:edition>/", include("schedule.urls")),
+    path("<slug:edition>/", include("sponsors.urls")),
+]

@@ -1,0 +1,1 @@
+"""Registration: categories, passes, prices, orders, payments (features arrive with their issues)."""
