@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_new_attendee_signs_up_verifies_and_logs_in(page, live_server):
-    ConferenceFactory(slug="icml2026", short_name="ICML 2026", city="Seoul", is_current=True)
+    ConferenceFactory(
+        slug="icml2026", short_name="ICML 2026", name="International Conference on Machine Learning 2026", is_current=True
+    )
 
     page.goto("/")
     assert page.url == f"{live_server.url}/icml2026/"

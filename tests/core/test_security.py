@@ -21,7 +21,9 @@ def assert_strict(response, path):
     policy = response["Content-Security-Policy"]
     assert all(directive in policy for directive in CSP), path
     assert "unsafe-inline" not in policy and "http" not in policy, path
-    assert INLINE_SCRIPT.findall(response.content.decode()) == [], path
+    html = response.content.decode()
+    assert INLINE_SCRIPT.findall(html) == [], path
+    assert "<style" not in html, path
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"

@@ -1,0 +1,80 @@
+"""Pages in a real browser: no CSP violation or script error, no serious accessibility violation."""
+
+import pytest
+
+from tests.browser.conftest import assert_accessible
+from tests.factories import ConferenceFactory, VerifiedUserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def edition():
+    return ConferenceFactory(slug="icml2026", short_name="ICML 2026", is_current=True)
+
+
+def log_in(page, email, password):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email:").fill(email)
+    page.get_by_label("Password:").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+
+
+def test_public_pages_work_on_a_phone(page, edition):
+    page.set_viewport_size({"width": 360, "height": 740})
+    for path in ["/icml2026/", "/icml2026/programme/", "/icml2026/sponsors/", "/icml2026/code-of-conduct/",
+                 "/accounts/signup/", "/accounts/password/reset/"]:
+        page.goto(path)
+        # Nothing overflows sideways on a narrow phone.
+        assert page.evaluate("document.documentElement.scrollWidth") == 360, path
+        assert_accessible(page)
+
+
+def test_the_navigation_is_reachable_by_keyboard(page, edition):
+    page.goto("/icml2026/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+
+
+def test_the_organiser_logs_in_through_the_site_and_uses_the_admin(page, edition):
+    VerifiedUserFactory(email="organiser@example.org", is_staff=True, is_superuser=True)
+    page.goto("/admin/")
+    page.wait_for_url("**/accounts/login/?next=%2Fadmin%2F")
+    page.get_by_label("Email:").fill("organiser@example.org")
+    page.get_by_label("Password:").fill("correct horse battery staple")
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/admin/")
+    assert page.get_by_role("link", name="Conference editions").is_visible()
+    for path in ["/admin/", "/admin/confsite/conference/", f"/admin/confsite/conference/{edition.pk}/change/",
+                 "/admin/confsite/outboxemail/", "/admin/confsite/user/"]:
+        page.goto(path)
+        assert_accessible(page)
+
+
+def test_the_api_docs_render_offline(page, edition):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto("/api/docs/")
+    page.get_by_text("/api/editions/{slug}/").wait_for()
+    assert page.locator(".opblock").count() == 2
+    assert all(url.startswith(page.url.split("/api/")[0]) or url.startswith("data:") for url in requested), requested
+
+
+def test_the_demo_mailbox_shows_what_the_site_sent(page, edition):
+    page.goto("/accounts/signup/")
+    page.get_by_label("Email:").fill("hana@yonsei.ac.kr")
+    page.get_by_label("Password:", exact=True).fill("seoul-poster-session-2026")
+    page.get_by_label("Password (again):").fill("seoul-poster-session-2026")
+    page.get_by_role("button", name="Sign Up").click()
+    page.wait_for_url("**/accounts/confirm-email/")
+    page.get_by_role("link", name="Demo mailbox").click()
+    assert_accessible(page)
+    page.get_by_role("link", name="[Confsite] Please Confirm Your Email Address").click()
+    assert "hana@yonsei.ac.kr" in page.locator(".meta").inner_text()
+    assert_accessible(page)
+    page.locator(".mail-body a[href*='/accounts/confirm-email/']").click()
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url("**/icml2026/")
+    assert page.get_by_role("link", name="Log out").is_visible()
