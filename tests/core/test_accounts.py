@@ -35,6 +35,12 @@ def test_it_signs_up_with_an_email_and_sends_the_verification_through_the_outbox
     assert row.status == OutboxEmail.Status.SENT
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "[Confsite] Please Confirm Your Email Address"
+    # Plain text and HTML, both carrying the same confirmation link.
+    link = confirmation_link(row)
+    assert link in mail.outbox[0].body
+    html, mime = mail.outbox[0].alternatives[0]
+    assert mime == "text/html"
+    assert f'<a href="{link}"' in html
 
 
 @pytest.mark.django_db(transaction=True)

@@ -31,3 +31,10 @@ def test_it_is_503_when_the_broker_is_down(client, celery_broker):
 def test_it_needs_no_login_and_refuses_other_methods(client):
     assert client.post("/healthz").status_code == 405
 
+
+
+@pytest.mark.django_db
+def test_the_favicon_redirects_to_the_static_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == "/static/favicon.svg"

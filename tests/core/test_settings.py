@@ -1,6 +1,7 @@
 """Configuration from the environment, checked in fresh processes with production-like values."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +90,15 @@ def test_the_code_is_ruff_clean():
     result = subprocess.run([str(Path(sys.executable).parent / "ruff"), "check", "."], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout
+
+
+def test_collectstatic_writes_hashed_and_compressed_files(tmp_path):
+    static_root = tmp_path / "static"
+    result = run(["manage.py", "collectstatic", "--noinput", "-v0"], {**PRODUCTION, "STATIC_ROOT": str(static_root)}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    hashed = sorted(p.name for p in (static_root / "css").glob("site.*.css"))
+    assert len(hashed) == 1 and re.fullmatch(r"site\.[0-9a-f]{12}\.css", hashed[0])
+    assert (static_root / "css" / (hashed[0] + ".gz")).exists()
+    code = "import django; django.setup(); from django.templatetags.static import static; print(static('css/site.css'))"
+    url = run(code, {**PRODUCTION, "STATIC_ROOT": str(static_root)}, tmp_path).stdout.strip()
+    assert url == f"/static/css/{hashed[0]}"
