@@ -17,7 +17,8 @@ def log_in(page, email, password):
     page.goto("/accounts/login/")
     page.get_by_label("Email:").fill(email)
     page.get_by_label("Password:").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign In").click()
 
 
 def test_public_pages_work_on_a_phone(page, edition):
@@ -78,3 +79,42 @@ def test_the_demo_mailbox_shows_what_the_site_sent(page, edition):
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_url("**/icml2026/")
     assert page.get_by_role("link", name="Log out").is_visible()
+
+
+def totp_code(secret: str) -> str:
+    # The authenticator app's side of TOTP (RFC 6238), computed with allauth's own HOTP function.
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+def test_with_production_settings_staff_set_up_totp_before_the_admin(page, edition, settings):
+    settings.STAFF_REQUIRE_MFA = True
+    VerifiedUserFactory(email="chair@example.org", is_staff=True, is_superuser=True)
+    log_in(page, "chair@example.org", "correct horse battery staple")
+    page.goto("/admin/")
+    # allauth asks for the password again before a security change, then goes on to the setup.
+    page.wait_for_url("**/accounts/reauthenticate/?next=%2Faccounts%2F2fa%2Ftotp%2Factivate%2F")
+    assert "Staff accounts need two-factor authentication." in page.content()
+    page.get_by_label("Password:").fill("correct horse battery staple")
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url("**/accounts/2fa/totp/activate/")
+    assert_accessible(page)
+    secret = page.locator("#authenticator_secret").input_value()
+    page.get_by_label("Authenticator code").fill(totp_code(secret))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Activate").click()
+    page.goto("/admin/")
+    assert page.get_by_role("link", name="Conference editions").is_visible()
+
+    # Next time, the password alone is not enough: the code is asked for.
+    page.context.clear_cookies()
+    log_in(page, "chair@example.org", "correct horse battery staple")
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    page.get_by_label("Code").fill(totp_code(secret))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign In").click()
+    page.goto("/admin/")
+    assert page.get_by_role("link", name="Conference editions").is_visible()
