@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_countries",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -206,6 +207,11 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=60)
 # The sweep leaves rows younger than this to the send queued at commit, so it rarely queues twice.
 OUTBOX_SWEEP_GRACE_SECONDS = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=30)
+
+# --- Registration ---------------------------------------------------------------------------
+# Quota and voucher rows are locked while an order takes seats; off only in the negative-control test.
+REGISTRATION_LOCKING = True
+REGISTRATION_LOCK_TIMEOUT_MS = env.int("REGISTRATION_LOCK_TIMEOUT_MS", default=3000)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -6,3 +6,7 @@ class RegistrationConfig(AppConfig):
     name = "registration"
     verbose_name = _("Registration")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the order-expiry and waiting-list sweepers with the periodic runner.
+        from . import services  # noqa: F401

@@ -3,5 +3,14 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("prices/", views.prices, name="prices"),
+    path("register/", views.register, name="register"),
+    path("register/group/", views.register_group, name="register_group"),
     path("my-registration/", views.my_registration, name="my_registration"),
+    path("my-registration/profile/", views.edit_profile, name="edit_profile"),
+    path("my-registration/proof/", views.upload_proof, name="upload_proof"),
+    path("my-registration/category/", views.switch_category, name="switch_category"),
+    path("proofs/<int:pk>/", views.proof_file, name="proof_file"),
+    path("waiting-list/<int:product_id>/join/", views.join_waiting_list, name="join_waiting_list"),
+    path("waiting-list/claim/<str:token>/", views.claim_offer, name="claim_offer"),
 ]

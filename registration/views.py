@@ -1,14 +1,246 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""Attendee pages: register (oneself or a group), "My registration", proofs, waiting list."""
 
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from confsite import consent
 from confsite.editions import edition_view
 from confsite.models import Conference
+
+from . import queries, services
+from .errors import RegistrationError
+from .forms import GroupFormSet, GroupOrderForm, ProfileForm, ProofForm, RegistrationForm, SwitchCategoryForm
+from .models import EligibilityProof, Product, Registration
+
+
+def _add_error(form, error: RegistrationError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, str(error.message))
+
+
+def _catalogue(conference: Conference) -> dict:
+    return queries.catalogue(conference, timezone.now())
+
+
+@require_http_methods(["GET", "POST"])
+@edition_view
+@login_required
+def register(request: HttpRequest, edition: Conference) -> HttpResponse:
+    existing = queries.active_registration(edition, request.user)
+    if existing is not None:
+        messages.info(request, _("You are already registered for %(edition)s.") % {"edition": edition.short_name})
+        return redirect("my_registration", edition.slug)
+    return _registration_form(request, edition, offer=None)
+
+
+def _registration_form(request, edition, offer):
+    form = RegistrationForm(request.POST or None, conference=edition, fixed_product=offer.product if offer else None,
+                            initial={"badge_name": request.user.get_full_name()})
+    quote = None
+    if request.method == "POST" and form.is_valid():
+        attendee = form.attendee(request.user.email)
+        try:
+            if request.POST.get("action") == "quote":
+                quote = services.quote(edition, [attendee], form.cleaned_data["voucher_code"])
+            else:
+                order = services.place_order(
+                    conference=edition, buyer=request.user, attendees=[attendee],
+                    accept_code_of_conduct=form.cleaned_data["accept_code_of_conduct"],
+                    voucher_code=form.cleaned_data["voucher_code"],
+                    idempotency_key=form.cleaned_data["idempotency_key"], offer=offer,
+                )
+                messages.success(request, _("Order %(ref)s is placed.") % {"ref": order.reference})
+                return redirect("my_registration", edition.slug)
+        except RegistrationError as error:
+            _add_error(form, error)
+    context = {"conference": edition, "form": form, "quote": quote, "offer": offer,
+               "recruitment_text": consent.latest_text(edition, services.RECRUITMENT), **_catalogue(edition)}
+    return render(request, "registration/register.html", context, status=200)
+
+
+@require_http_methods(["GET", "POST"])
+@edition_view
+@login_required
+def register_group(request: HttpRequest, edition: Conference) -> HttpResponse:
+    order_form = GroupOrderForm(request.POST or None)
+    formset = GroupFormSet(request.POST or None, form_kwargs={"conference": edition}, prefix="people")
+    quote = None
+    if request.method == "POST" and order_form.is_valid() and formset.is_valid():
+        attendees = [f.attendee() for f in formset.forms if f.cleaned_data]
+        try:
+            if request.POST.get("action") == "quote":
+                quote = services.quote(edition, attendees, order_form.cleaned_data["voucher_code"])
+            else:
+                order = services.place_order(
+                    conference=edition, buyer=request.user, attendees=attendees,
+                    accept_code_of_conduct=order_form.cleaned_data["accept_code_of_conduct"],
+                    voucher_code=order_form.cleaned_data["voucher_code"],
+                    idempotency_key=order_form.cleaned_data["idempotency_key"],
+                )
+                messages.success(request, _("Order %(ref)s is placed.") % {"ref": order.reference})
+                return redirect("my_registration", edition.slug)
+        except RegistrationError as error:
+            _add_error(order_form, error)
+    context = {"conference": edition, "order_form": order_form, "formset": formset, "quote": quote, **_catalogue(edition)}
+    return render(request, "registration/register_group.html", context)
 
 
 @require_GET
 @edition_view
 @login_required
 def my_registration(request: HttpRequest, edition: Conference) -> HttpResponse:
-    return render(request, "registration/my_registration.html", {"conference": edition})
+    registration = queries.active_registration(edition, request.user)
+    context = {
+        "conference": edition,
+        "registration": registration,
+        "orders": queries.orders_of(edition, request.user),
+        "bought_for_others": queries.registrations_bought_for_others(edition, request.user),
+        "waiting": queries.waiting_list_of(edition, request.user),
+        "proof_form": ProofForm(),
+        "switch_form": SwitchCategoryForm(registration=registration) if registration else None,
+        "checkin_qr": queries.checkin_qr_svg(registration) if registration else "",
+    }
+    return render(request, "registration/my_registration.html", context)
+
+
+def _own_registration(request, edition) -> Registration:
+    registration = queries.active_registration(edition, request.user)
+    if registration is None:
+        raise Http404(_("You have no registration for this edition."))
+    return registration
+
+
+@require_POST
+@edition_view
+@login_required
+def upload_proof(request: HttpRequest, edition: Conference) -> HttpResponse:
+    registration = _own_registration(request, edition)
+    form = ProofForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.submit_proof(registration, form.cleaned_data["file"], by=request.user)
+        except RegistrationError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("Thank you. Organisers will review your proof; your seat and price are held."))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("my_registration", edition.slug)
+
+
+@require_GET
+@edition_view
+@login_required
+def proof_file(request: HttpRequest, edition: Conference, pk: int) -> FileResponse:
+    """Stream a proof to its owner or to staff allowed to review eligibility; nobody else."""
+    proof = get_object_or_404(EligibilityProof.objects.select_related("registration"), pk=pk,
+                              registration__conference=edition)
+    if proof.registration.user_id != request.user.pk and not request.user.has_perm("registration.view_eligibilityproof"):
+        raise Http404()
+    response = FileResponse(proof.file.open("rb"), content_type=proof.content_type, as_attachment=True,
+                            filename=proof.original_name)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@edition_view
+@login_required
+def switch_category(request: HttpRequest, edition: Conference) -> HttpResponse:
+    registration = _own_registration(request, edition)
+    form = SwitchCategoryForm(request.POST, registration=registration)
+    if form.is_valid():
+        try:
+            order = services.switch_category(registration, form.cleaned_data["category"], by=request.user)
+        except RegistrationError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("You are now registered as %(category)s; the total is %(total)s %(currency)s.")
+                             % {"category": form.cleaned_data["category"].name, "total": order.total,
+                                "currency": order.currency})
+    else:
+        messages.error(request, _("Choose a category to switch to."))
+    return redirect("my_registration", edition.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@edition_view
+@login_required
+def edit_profile(request: HttpRequest, edition: Conference) -> HttpResponse:
+    registration = _own_registration(request, edition)
+    needs = getattr(registration, "needs", None)
+    initial = {k: getattr(registration, k) for k in services.PROFILE_FIELDS}
+    initial.update(dietary=needs.dietary if needs else "", accessibility=needs.accessibility if needs else "")
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_profile(registration, by=request.user, data=form.profile(),
+                                    dietary=form.cleaned_data["dietary"], accessibility=form.cleaned_data["accessibility"])
+        except RegistrationError as error:
+            _add_error(form, error)
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("my_registration", edition.slug)
+    return render(request, "registration/profile.html", {"conference": edition, "form": form})
+
+
+@require_POST
+@edition_view
+@login_required
+def join_waiting_list(request: HttpRequest, edition: Conference, product_id: int) -> HttpResponse:
+    product = get_object_or_404(Product.objects.prefetch_related("quotas"), pk=product_id, conference=edition)
+    try:
+        services.join_waiting_list(edition, request.user, product)
+    except RegistrationError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("You are on the waiting list for %(product)s. We will e-mail you if a seat frees up.")
+                         % {"product": product.name})
+    return redirect("my_registration", edition.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@edition_view
+@login_required
+def claim_offer(request: HttpRequest, edition: Conference, token: str) -> HttpResponse:
+    try:
+        offer = services.open_offer(token, request.user)
+    except RegistrationError as error:
+        messages.error(request, str(error.message))
+        return redirect("my_registration", edition.slug)
+    if offer.product.is_addon:
+        registration = queries.active_registration(edition, request.user)
+        if registration is None:
+            messages.error(request, _("Register first; then claim the add-on."))
+            return redirect("register", edition.slug)
+        if request.method == "POST":
+            try:
+                attendee = services.AttendeeRequest(email=request.user.email, category=registration.category,
+                                                    pass_product=None, addons=[offer.product])
+                services.place_order(conference=edition, buyer=request.user, attendees=[attendee],
+                                     accept_code_of_conduct=True, offer=offer,
+                                     idempotency_key=f"offer-{offer.pk}")
+            except RegistrationError as error:
+                messages.error(request, str(error.message))
+            else:
+                messages.success(request, _("%(product)s is added to your registration.") % {"product": offer.product.name})
+            return redirect("my_registration", edition.slug)
+        return render(request, "registration/claim_addon.html", {"conference": edition, "offer": offer})
+    if queries.active_registration(edition, request.user) is not None:
+        raise PermissionDenied(_("You are already registered for this edition."))
+    return _registration_form(request, edition, offer=offer)
+
+
+@require_GET
+@edition_view
+def prices(request: HttpRequest, edition: Conference) -> HttpResponse:
+    return render(request, "registration/prices.html", {"conference": edition, **_catalogue(edition)})
+

@@ -1,0 +1,165 @@
+"""Registration forms: they parse and validate input; the services decide and write."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
+
+from confsite.models import Conference
+
+from .models import Category, Product, Registration
+from .services import AttendeeRequest
+
+openreview_validator = RegexValidator(r"^~[^\s/]+$", _("An OpenReview id starts with ~, e.g. ~Minji_Kim1."))
+
+
+class ProfileFields(forms.Form):
+    badge_name = forms.CharField(label=_("Name on badge"), max_length=64, help_text=_("Any script: 김민지, 王伟, José."))
+    legal_name = forms.CharField(label=_("Legal name"), max_length=200, help_text=_("As on your passport; for invoices and letters."))
+    affiliation = forms.CharField(label=_("Affiliation"), max_length=200)
+    position = forms.ChoiceField(label=_("Position"), choices=Registration.Position.choices)
+    country = LazyTypedChoiceField(label=_("Country"), choices=countries)
+    pronouns = forms.CharField(label=_("Pronouns (optional)"), max_length=40, required=False)
+    openreview_id = forms.CharField(
+        label=_("OpenReview profile id (optional)"), max_length=100, required=False, validators=[openreview_validator],
+        help_text=_("Links you to your papers at the conference, e.g. ~Minji_Kim1."),
+    )
+
+    def profile(self) -> dict:
+        return {k: self.cleaned_data[k] for k in ("badge_name", "legal_name", "affiliation", "position", "country",
+                                                  "pronouns", "openreview_id")}
+
+
+class RegistrationForm(ProfileFields):
+    """Registering oneself: category, pass, add-ons, profile, needs, consents."""
+
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none(), widget=forms.RadioSelect,
+                                      empty_label=None)
+    pass_product = forms.ModelChoiceField(label=_("Pass"), queryset=Product.objects.none(), widget=forms.RadioSelect,
+                                          empty_label=None)
+    addons = forms.ModelMultipleChoiceField(label=_("Add-ons"), queryset=Product.objects.none(), required=False,
+                                            widget=forms.CheckboxSelectMultiple)
+    voucher_code = forms.CharField(label=_("Voucher code (optional)"), max_length=40, required=False)
+    dietary = forms.CharField(label=_("Dietary needs (optional)"), max_length=500, required=False,
+                              help_text=_("Seen only by the catering team."))
+    accessibility = forms.CharField(label=_("Accessibility needs (optional)"), max_length=500, required=False,
+                                    help_text=_("Seen only by the access team."))
+    accept_code_of_conduct = forms.BooleanField(label=_("I accept the code of conduct."), required=True,
+                                                error_messages={"required": _("Please accept the code of conduct to register.")})
+    recruitment_opt_in = forms.BooleanField(
+        label=_("Share my profile with sponsors for recruitment (you can withdraw at any time)."), required=False
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    field_order = ["category", "pass_product", "addons", "voucher_code", "badge_name", "legal_name", "affiliation",
+                   "position", "country", "pronouns", "openreview_id", "dietary", "accessibility",
+                   "accept_code_of_conduct", "recruitment_opt_in"]
+
+    def __init__(self, *args, conference: Conference, fixed_product: Product | None = None, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
+        super().__init__(*args, **kwargs)
+        self.conference = conference
+        self.fields["category"].queryset = Category.objects.filter(conference=conference)
+        passes = Product.objects.filter(conference=conference, is_active=True).exclude(kind=Product.Kind.ADDON)
+        self.fields["pass_product"].queryset = passes
+        self.fields["addons"].queryset = Product.objects.filter(conference=conference, is_active=True, kind=Product.Kind.ADDON)
+        if fixed_product is not None and not fixed_product.is_addon:
+            self.fields["pass_product"].queryset = passes.filter(pk=fixed_product.pk)
+            self.fields["pass_product"].initial = fixed_product.pk
+
+    def clean_voucher_code(self) -> str:
+        return self.cleaned_data["voucher_code"].strip().upper()
+
+    def attendee(self, email: str) -> AttendeeRequest:
+        data = self.cleaned_data
+        return AttendeeRequest(
+            email=email,
+            category=data["category"],
+            pass_product=data["pass_product"],
+            addons=list(data["addons"]),
+            profile=self.profile(),
+            dietary=data["dietary"],
+            accessibility=data["accessibility"],
+            recruitment_opt_in=data["recruitment_opt_in"],
+        )
+
+
+class GroupMemberForm(ProfileFields):
+    email = forms.EmailField(label=_("E-mail"))
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none(), empty_label=None)
+    pass_product = forms.ModelChoiceField(label=_("Pass"), queryset=Product.objects.none(), empty_label=None)
+
+    field_order = ["email", "category", "pass_product", "badge_name", "legal_name", "affiliation", "position", "country"]
+
+    def __init__(self, *args, conference: Conference, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("pronouns", "openreview_id"):
+            del self.fields[name]
+        self.fields["category"].queryset = Category.objects.filter(conference=conference)
+        self.fields["pass_product"].queryset = Product.objects.filter(conference=conference, is_active=True).exclude(
+            kind=Product.Kind.ADDON
+        )
+
+    def profile(self) -> dict:
+        return {k: self.cleaned_data[k] for k in ("badge_name", "legal_name", "affiliation", "position", "country")}
+
+    def attendee(self) -> AttendeeRequest:
+        data = self.cleaned_data
+        return AttendeeRequest(email=data["email"].lower(), category=data["category"], pass_product=data["pass_product"],
+                               profile=self.profile())
+
+
+class BaseGroupFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        emails = [f.cleaned_data["email"].lower() for f in self.forms if f.cleaned_data and not self._should_delete_form(f)]
+        if len(set(emails)) != len(emails):
+            raise forms.ValidationError(_("Each person can appear only once in an order."))
+        if not emails:
+            raise forms.ValidationError(_("Name at least one person to register."))
+
+
+GroupFormSet = forms.formset_factory(GroupMemberForm, formset=BaseGroupFormSet, extra=3, max_num=50, absolute_max=50,
+                                     validate_max=True)
+
+
+class GroupOrderForm(forms.Form):
+    voucher_code = forms.CharField(label=_("Voucher code (optional)"), max_length=40, required=False)
+    accept_code_of_conduct = forms.BooleanField(
+        label=_("Every person named has accepted the code of conduct."), required=True,
+        error_messages={"required": _("Please confirm that everyone accepts the code of conduct.")},
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
+        super().__init__(*args, **kwargs)
+
+    def clean_voucher_code(self) -> str:
+        return self.cleaned_data["voucher_code"].strip().upper()
+
+
+class ProofForm(forms.Form):
+    file = forms.FileField(label=_("Proof of status (PDF or image, up to 5 MB)"),
+                           help_text=_("A student card, an enrolment letter or a letter from your institution."))
+
+
+class SwitchCategoryForm(forms.Form):
+    category = forms.ModelChoiceField(label=_("Switch to"), queryset=Category.objects.none(), empty_label=None)
+
+    def __init__(self, *args, registration: Registration, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(conference=registration.conference_id).exclude(
+            pk=registration.category_id
+        )
+
+
+class ProfileForm(ProfileFields):
+    dietary = forms.CharField(label=_("Dietary needs (optional)"), max_length=500, required=False)
+    accessibility = forms.CharField(label=_("Accessibility needs (optional)"), max_length=500, required=False)
