@@ -22,8 +22,8 @@ class ProfileFields(forms.Form):
     badge_name = forms.CharField(label=_("Name on badge"), max_length=64, help_text=_("Any script: 김민지, 王伟, José."))
     legal_name = forms.CharField(label=_("Legal name"), max_length=200, help_text=_("As on your passport; for invoices and letters."))
     affiliation = forms.CharField(label=_("Affiliation"), max_length=200)
-    position = forms.ChoiceField(label=_("Position"), choices=Registration.Position.choices)
-    country = LazyTypedChoiceField(label=_("Country"), choices=countries)
+    position = forms.ChoiceField(label=_("Position"), choices=[("", _("Choose…")), *Registration.Position.choices])
+    country = LazyTypedChoiceField(label=_("Country"), choices=[("", _("Choose…")), *countries])
     pronouns = forms.CharField(label=_("Pronouns (optional)"), max_length=40, required=False)
     openreview_id = forms.CharField(
         label=_("OpenReview profile id (optional)"), max_length=100, required=False, validators=[openreview_validator],

@@ -399,8 +399,8 @@ def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idemp
     return order
 
 
-def _mail(obj, user: User, purpose: str, context: dict) -> None:
-    conference = obj.conference
+def _mail(obj, user: User, purpose: str, context: dict, conference: Conference | None = None) -> None:
+    conference = conference or obj.conference
     outbox.queue_templated_email(
         purpose=f"registration.{purpose}",
         object_key=f"{type(obj).__name__.lower()}:{obj.pk}",
@@ -417,12 +417,12 @@ def _order_for_update(order: Order) -> Order:
 
 
 def _release_order(order: Order) -> None:
+    # Same lock order as placing an order (vouchers, then quotas by id), so the two never deadlock.
     lines = list(order.lines.select_related("product").prefetch_related("product__quotas"))
-    needs = _seat_needs(line.product for line in lines)
-    _release_seats(needs)
     used = Counter(line.voucher_id for line in lines if line.voucher_id)
     for voucher in _locked(Voucher.objects.filter(pk__in=used.keys()).order_by("pk")):
         Voucher.objects.filter(pk=voucher.pk).update(used=max(voucher.used - used[voucher.pk], 0))
+    _release_seats(_seat_needs(line.product for line in lines))
     Registration.objects.filter(order=order).update(status=Registration.Status.CANCELLED)
 
 
@@ -534,7 +534,7 @@ def decide_proof(proof: EligibilityProof, *, approve: bool, by: User, note: str 
     days = registration.conference.registration_settings.payment_days
     Order.objects.filter(pk=registration.order_id, status=Order.Status.PENDING).update(expires_at=now + timedelta(days=days))
     _mail(proof, registration.user, "eligibility_approved" if approve else "eligibility_rejected",
-          {"registration": registration, "proof": proof})
+          {"registration": registration, "proof": proof}, conference=registration.conference)
     return proof
 
 

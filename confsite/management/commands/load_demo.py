@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from importlib import import_module
 
 from allauth.account.models import EmailAddress
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -83,6 +85,16 @@ class Command(BaseCommand):
             EmailAddress.objects.update_or_create(
                 user=user, email=email, defaults={"verified": True, "primary": True}
             )
+
+        # Each app may add its own demo data in `<app>/demo.py` with `load(conference, stdout)`;
+        # the core does not import the apps by name.
+        for app in apps.get_app_configs():
+            try:
+                module = import_module(f"{app.name}.demo")
+            except ModuleNotFoundError:
+                continue
+            for conference in Conference.objects.all():
+                module.load(conference, stdout=self.stdout)
 
         self.stdout.write(self.style.SUCCESS("Demo edition ICML 2026 (Seoul, 6–11 July 2026) is loaded."))
         self.stdout.write("Demo logins (e-mail / password):")

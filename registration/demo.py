@@ -1,0 +1,122 @@
+"""Demo registration data for ICML 2026: the catalogue, vouchers, and registrations in every state.
+
+Called by `manage.py load_demo` (which finds each app's `demo.load`). Safe to run again: the
+catalogue is updated in place and the registrations are created only once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from allauth.account.models import EmailAddress
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from confsite.models import Conference, ConsentText, User
+
+from . import services
+from .catalogue import build_standard_catalogue
+from .models import Category, Order, Product, Quota, Registration, Voucher
+
+DEMO_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+RECRUITMENT_TEXT = (
+    "If you opt in, your recruitment profile (name, affiliation, position, research areas and what you choose "
+    "to add: CV, e-mail, links) is shown to the sponsors whose tier includes recruitment access, listed by name "
+    "on the consent page. You can exclude sponsors and withdraw at any time; withdrawal takes effect at once."
+)
+
+
+def _person(email: str, first: str, last: str, verified: bool = True) -> User:
+    user, _ = User.objects.get_or_create(email=email, defaults={"first_name": first, "last_name": last})
+    if verified:
+        EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    return user
+
+
+def _profile(badge: str, legal: str, affiliation: str, position: str, country: str) -> dict:
+    return {"badge_name": badge, "legal_name": legal, "affiliation": affiliation, "position": position, "country": country}
+
+
+def load(conference: Conference, stdout=None) -> None:
+    if conference.slug != "icml2026":
+        return
+    cat = build_standard_catalogue(conference, early_until=date(2026, 5, 15), regular_until=date(2026, 6, 19),
+                                   order_prefix="ICML26")
+    lunch, _ = Product.objects.update_or_create(
+        conference=conference, kind=Product.Kind.ADDON, name="Mentoring lunch",
+        defaults={"position": 11, "description": "Lunch with senior researchers (limited seats)."},
+    )
+    lunch_quota, _ = Quota.objects.update_or_create(conference=conference, name="Mentoring lunch", defaults={"size": 2})
+    lunch.quotas.set([lunch_quota])
+    for period in cat.periods.values():
+        lunch.prices.update_or_create(category=None, period=period, defaults={"amount": 25})
+    for code, kind, value, uses, source in [
+        ("SPONSOR-DEMOAI-1", Voucher.Kind.COMPLIMENTARY, 0, 5, "sponsor: Demo AI"),
+        ("VOLUNTEER-2026", Voucher.Kind.COMPLIMENTARY, 0, 50, "volunteer"),
+        ("IMLS-MEMBER", Voucher.Kind.PERCENT, 10, 500, "society: IMLS"),
+    ]:
+        Voucher.objects.update_or_create(conference=conference, code=code,
+                                         defaults={"kind": kind, "value": value, "max_uses": uses, "source": source})
+    ConsentText.objects.get_or_create(conference=conference, purpose=services.RECRUITMENT, version="1",
+                                      defaults={"text": RECRUITMENT_TEXT})
+    if Order.objects.filter(conference=conference).exists():
+        return
+
+    A, S, N = (cat.categories[k] for k in (Category.Kind.ACADEMIC, Category.Kind.STUDENT, Category.Kind.NON_ACADEMIC))
+    full, main, workshops = (cat.products[k] for k in (Product.Kind.FULL, Product.Kind.MAIN, Product.Kind.WORKSHOPS))
+    social = cat.products["social"]
+
+    def order(buyer, people, code="", accept=True):
+        return services.place_order(conference=conference, buyer=buyer, attendees=people, accept_code_of_conduct=accept,
+                                    voucher_code=code)
+
+    def req(email, category, pass_product, addons=(), **profile):
+        return services.AttendeeRequest(email=email, category=category, pass_product=pass_product, addons=addons,
+                                        profile=profile)
+
+    # The demo attendee: paid, full conference with the social event.
+    attendee = User.objects.get(email="attendee@confsite.example")
+    paid = order(attendee, [req(attendee.email, N, full, [social], **_profile("김민지", "Kim Minji", "Naver AI Lab",
+                                                                               "industry_researcher", "KR"))])
+    services.mark_paid(paid)
+    # A professor whose university address grants the academic rate: pending payment.
+    prof = _person("h.mueller@tum.edu", "Hannah", "Müller")
+    order(prof, [req(prof.email, A, main, **_profile("Hannah Müller", "Hannah Müller", "TU München", "faculty", "DE"))])
+    # A student who uploaded a proof that awaits review, and one whose proof was rejected.
+    for email, first, last, badge, affiliation, country, decide in [
+        ("wei.zhang.2026@gmail.com", "Wei", "Zhang", "张伟", "Tsinghua University", "CN", None),
+        ("amira.haddad@outlook.com", "Amira", "Haddad", "أميرة حداد", "Cairo University", "EG", False),
+    ]:
+        student = _person(email, first, last)
+        order(student, [req(email, S, full, **_profile(badge, f"{first} {last}", affiliation, "phd", country))])
+        registration = Registration.objects.get(conference=conference, user=student, status="active")
+        proof = services.submit_proof(registration, SimpleUploadedFile("student-card.pdf", DEMO_PDF), by=student)
+        if decide is not None:
+            organiser = User.objects.get(email="organiser@confsite.example")
+            services.decide_proof(proof, approve=decide, by=organiser, note="The card shows no date of validity.")
+    # A lab manager's group order for three people (pending payment).
+    manager = _person("lab.manager@postech.ac.kr", "Jiwoo", "Park")
+    order(manager, [
+        req("seojun.lee@postech.ac.kr", N, workshops, **_profile("이서준", "Lee Seojun", "POSTECH", "engineer", "KR")),
+        req("jose.garcia@postech.ac.kr", N, main, **_profile("José García", "José García", "POSTECH", "postdoc", "ES")),
+        req("yuki.tanaka@postech.ac.kr", N, main, [social], **_profile("田中 由紀", "Tanaka Yuki", "POSTECH", "engineer", "JP")),
+    ])
+    # A sponsor's complimentary pass (paid at once), an expired order and a cancelled one.
+    guest = _person("guest.speaker@demo-ai.example", "Alex", "Rivera")
+    order(guest, [req(guest.email, N, full, **_profile("Alex Rivera", "Alex Rivera", "Demo AI", "industry_researcher", "US"))],
+          code="SPONSOR-DEMOAI-1")
+    late = _person("late.payer@example.com", "Sam", "Late")
+    expired = order(late, [req(late.email, N, main, **_profile("Sam Late", "Sam Late", "Acme Robotics", "engineer", "US"))])
+    Order.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    services.expire_due_orders()
+    quitter = _person("changed.plans@example.com", "Robin", "Quit")
+    cancelled = order(quitter, [req(quitter.email, N, main, **_profile("Robin", "Robin Quit", "Acme", "engineer", "GB"))])
+    services.cancel_order(cancelled)
+    # The mentoring lunch is sold out, with someone waiting.
+    for email in ("h.mueller@tum.edu", "attendee@confsite.example"):
+        person = User.objects.get(email=email)
+        registration = Registration.objects.get(conference=conference, user=person, status="active")
+        order(person, [req(email, registration.category, None, [lunch])])
+    services.join_waiting_list(conference, User.objects.get(email="seojun.lee@postech.ac.kr"), lunch)
+    if stdout:
+        stdout.write(f"  registration demo: {Order.objects.filter(conference=conference).count()} orders in every state")
