@@ -36,19 +36,25 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/Vienna")
+def open_page(browser, base_url):
+    """A page in a fresh context that records console errors (CSP violations included)."""
+    context = browser.new_context(base_url=base_url, locale="en-GB", timezone_id="Europe/Vienna")
     page = context.new_page()
     page.set_default_timeout(15000)
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(f"{page.url}: {msg.text}") if msg.type == "error" else None)
     page.on("pageerror", lambda exc: problems.append(f"{page.url}: {exc}"))
     page.console_problems = problems
+    return page
+
+
+@pytest.fixture
+def page(browser, live_server):
+    page = open_page(browser, live_server.url)
     yield page
-    context.close()
+    page.context.close()
     # A CSP violation or a script error anywhere in the test is a failure.
-    assert problems == [], problems
+    assert page.console_problems == [], page.console_problems
 
 
 _axe = Axe()
