@@ -81,20 +81,29 @@ def test_it_rejects_an_edition_that_ends_before_it_starts():
     assert excinfo.value.message_dict["end_date"] == ["The last day cannot be before the first day."]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_the_demo_loads_icml_2026_in_seoul_and_can_run_twice(client):
+    from registration.models import EligibilityProof, Order, Registration, WaitingListEntry
+
     call_command("load_demo", stdout=open("/dev/null", "w"))
+    counts = (User.objects.count(), Order.objects.count(), Registration.objects.count())
     call_command("load_demo", stdout=open("/dev/null", "w"))
+    assert (User.objects.count(), Order.objects.count(), Registration.objects.count()) == counts
     assert Conference.objects.count() == 2
     icml = Conference.objects.get(is_current=True)
     assert (icml.slug, icml.city, icml.time_zone, icml.currency) == ("icml2026", "Seoul", "Asia/Seoul", "USD")
     assert [str(d) for d in (icml.start_date, icml.end_date)] == ["2026-07-06", "2026-07-11"]
-    assert User.objects.count() == 3
+    # Registrations in every state, a group order for three, proofs pending and rejected, a waiting list.
+    assert set(Order.objects.values_list("status", flat=True)) == {"pending", "paid", "cancelled", "expired"}
+    assert max(o.registrations.count() for o in Order.objects.all()) == 3
+    assert set(EligibilityProof.objects.values_list("status", flat=True)) == {"pending", "rejected"}
+    assert WaitingListEntry.objects.filter(status="waiting").count() == 1
     organiser = User.objects.get(email="organiser@confsite.example")
     assert organiser.is_staff and organiser.emailaddress_set.get().verified
     assert client.login(email="organiser@confsite.example", password="demo-organiser-2026")
     assert client.get(reverse("admin:index")).status_code == 200
     assert client.login(email="attendee@confsite.example", password="demo-attendee-2026")
+    assert "Paid" in client.get("/icml2026/my-registration/").content.decode()
     assert client.login(email="sponsor@confsite.example", password="demo-sponsor-2026")
 
 
