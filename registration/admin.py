@@ -1,0 +1,721 @@
+"""The organisers' console for registration: the catalogue, orders, registrations, eligibility, waiting lists.
+
+State and money are read-only here: an order's status and total, seats held, voucher uses, a
+registration's status, eligibility and check-in code change only through the actions below, which
+call registration.services like every other client does, and leave an entry in the admin history.
+Saving a change form writes only the fields that form changed, so a page opened before a service ran
+never writes stale state back.
+
+Dietary and accessibility needs are health-related: they appear (inline or in their own list) only to
+staff with `registration.view_sensitiveneeds`, which Django's model permissions already enforce for
+the inline and the admin alike. Eligibility proofs are private files: the console links to the
+`proof_file` view, which checks the permission, and never renders the file field or its URL.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.db import models
+from django.forms.models import BaseInlineFormSet
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from confsite.models import Conference
+
+from . import services
+from .errors import RegistrationError
+from .models import (
+    Category,
+    EligibilityDomain,
+    EligibilityProof,
+    Order,
+    OrderLine,
+    Price,
+    PricePeriod,
+    Product,
+    Quota,
+    Registration,
+    RegistrationSettings,
+    RevokedCheckinToken,
+    SensitiveNeeds,
+    Voucher,
+    WaitingListEntry,
+)
+from .pricing import ANYWHERE_ON_EARTH, end_of_day_aoe
+
+# --- Shared behaviour ----------------------------------------------------------------------------
+
+
+def _conference_of_edited(request, model: type[models.Model]) -> int | None:
+    """The edition of the `model` object whose change page is being served, if any."""
+    match = getattr(request, "resolver_match", None)
+    object_id = match.kwargs.get("object_id") if match else None
+    if object_id is None:
+        return None
+    return model.objects.filter(pk=unquote(object_id)).values_list("conference_id", flat=True).first()
+
+
+def _other_edition_error(conference_id: int | None, choices) -> forms.ValidationError | None:
+    """An error naming the chosen rows that belong to another edition than `conference_id`."""
+    if conference_id is None:
+        return None
+    strays = [str(choice) for choice in choices if choice is not None and choice.conference_id != conference_id]
+    if not strays:
+        return None
+    return forms.ValidationError(
+        gettext("Not of this edition: %(names)s. Choose from this edition's own.") % {"names": ", ".join(strays)}
+    )
+
+
+class SaveChangedFieldsMixin:
+    """Write only the fields the form changed (a full save() would overwrite state that services own)."""
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        concrete = {f.name for f in obj._meta.concrete_fields}
+        names = [name for name in form.changed_data if name in concrete]
+        if names:
+            obj.save(update_fields=names)
+        return None
+
+
+class EditionScopedAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
+    """Catalogue rows: created for an edition (the current one by default) and never moved to another."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and "conference" in form.base_fields:
+            # Disabled, not read-only: the field stays in the form, so uniqueness within the
+            # edition (voucher codes, category kinds, domains) is still validated, not a 500.
+            form.base_fields["conference"].disabled = True
+        return form
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        current = Conference.objects.current()
+        if current is not None:
+            initial.setdefault("conference", current.pk)
+        return initial
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return self._scoped(db_field, request, kwargs, super().formfield_for_foreignkey)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return self._scoped(db_field, request, kwargs, super().formfield_for_manytomany)
+
+    def _scoped(self, db_field, request, kwargs, make):
+        """On a change page, offer only related rows of the object's own edition."""
+        related = db_field.related_model
+        if related is not Conference and any(f.name == "conference" for f in related._meta.fields):
+            conference_id = _conference_of_edited(request, self.model)
+            if conference_id is not None:
+                kwargs["queryset"] = related._default_manager.filter(conference_id=conference_id)
+        return make(db_field, request, **kwargs)
+
+
+class ReadOnlyInline:
+    """An inline that shows rows and offers no way to add, change or delete them."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _proof_link(proof: EligibilityProof) -> str:
+    # The view checks registration.view_eligibilityproof; private storage has no URL to show.
+    url = reverse("proof_file", args=[proof.registration.conference.slug, proof.pk])
+    return format_html('<a href="{}">{}</a>', url, proof.original_name)
+
+
+# --- Catalogue -----------------------------------------------------------------------------------
+
+
+@admin.register(RegistrationSettings)
+class RegistrationSettingsAdmin(EditionScopedAdmin):
+    list_display = ["conference", "is_open", "order_prefix", "payment_days", "waiting_list_claim_hours",
+                    "max_group_size", "name_change_deadline"]
+    list_filter = ["is_open"]
+    search_fields = ["conference__short_name", "order_prefix"]
+    list_select_related = ["conference"]
+
+
+@admin.register(Category)
+class CategoryAdmin(EditionScopedAdmin):
+    list_display = ["name", "kind", "conference", "position"]
+    list_filter = ["conference", "kind"]
+    search_fields = ["name", "conference__short_name"]
+    list_select_related = ["conference"]
+
+
+class QuotaForm(forms.ModelForm):
+    def clean_size(self):
+        size = self.cleaned_data["size"]
+        held = Quota.objects.filter(pk=self.instance.pk).values_list("held", flat=True).first() or 0
+        if size is not None and size < held:
+            raise forms.ValidationError(
+                gettext("%(held)d seats are already held; the quota cannot be smaller than that.") % {"held": held}
+            )
+        return size
+
+
+@admin.register(Quota)
+class QuotaAdmin(EditionScopedAdmin):
+    form = QuotaForm
+    list_display = ["name", "conference", "size", "held", "seats_available"]
+    list_filter = ["conference"]
+    search_fields = ["name"]
+    list_select_related = ["conference"]
+    readonly_fields = ["held"]
+
+    @admin.display(description=_("seats free"))
+    def seats_available(self, obj):
+        return obj.available
+
+
+class PriceFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        product = self.instance
+        for form in self.forms:
+            if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
+                continue
+            error = _other_edition_error(product.conference_id,
+                                         [form.cleaned_data.get("category"), form.cleaned_data.get("period")])
+            if error:
+                form.add_error(None, error)
+
+
+class PriceInline(admin.TabularInline):
+    model = Price
+    formset = PriceFormSet
+    fields = ["category", "period", "amount"]
+    extra = 0
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in ("category", "period"):
+            conference_id = _conference_of_edited(request, Product)
+            if conference_id is not None:
+                kwargs["queryset"] = db_field.related_model._default_manager.filter(conference_id=conference_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("category", "period")
+
+
+class ProductForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        conference = cleaned.get("conference") or getattr(self.instance, "conference", None)
+        error = _other_edition_error(conference.pk if conference else None, cleaned.get("quotas") or [])
+        if error:
+            self.add_error("quotas", error)
+        return cleaned
+
+
+@admin.register(Product)
+class ProductAdmin(EditionScopedAdmin):
+    form = ProductForm
+    list_display = ["name", "kind", "conference", "is_active", "in_person", "quota_names", "position"]
+    list_filter = ["conference", "kind", "is_active", "in_person"]
+    search_fields = ["name", "conference__short_name"]
+    list_select_related = ["conference"]
+    filter_horizontal = ["quotas"]
+    inlines = [PriceInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("quotas")
+
+    @admin.display(description=_("quotas"))
+    def quota_names(self, obj):
+        return ", ".join(quota.name for quota in obj.quotas.all())
+
+
+class PricePeriodForm(forms.ModelForm):
+    """ML deadlines are end of day Anywhere on Earth: organisers pick a day, the exact moment follows."""
+
+    deadline_day = forms.DateField(
+        label=_("Deadline: end of this day, Anywhere on Earth (UTC−12)"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Sets the deadline to 23:59:59 AoE on this day; leave empty to enter an exact moment below."),
+    )
+
+    class Meta:
+        model = PricePeriod
+        fields = ["conference", "kind", "name", "deadline_day", "ends_at"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("deadline_day"):
+            cleaned["ends_at"] = end_of_day_aoe(cleaned["deadline_day"])
+            self.instance.ends_at = cleaned["ends_at"]
+        return cleaned
+
+
+@admin.register(PricePeriod)
+class PricePeriodAdmin(EditionScopedAdmin):
+    form = PricePeriodForm
+    list_display = ["name", "kind", "conference", "ends_at", "deadline_aoe"]
+
+    @admin.display(description=_("deadline (AoE)"), ordering="ends_at")
+    def deadline_aoe(self, obj):
+        if obj.ends_at is None:
+            return gettext("open-ended")
+        return obj.ends_at.astimezone(ANYWHERE_ON_EARTH).strftime("%Y-%m-%d %H:%M AoE")
+
+    list_filter = ["conference", "kind"]
+    search_fields = ["name", "conference__short_name"]
+    list_select_related = ["conference"]
+
+
+class PriceForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        product = cleaned.get("product")
+        if product is not None:
+            error = _other_edition_error(product.conference_id, [cleaned.get("category"), cleaned.get("period")])
+            if error:
+                self.add_error(None, error)
+        return cleaned
+
+
+@admin.register(Price)
+class PriceAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
+    form = PriceForm
+    list_display = ["product", "category", "period", "amount", "product__conference"]
+    list_filter = ["product__conference", "period__kind", "category__kind", "product__kind"]
+    search_fields = ["product__name", "category__name", "period__name"]
+    list_select_related = ["product__conference", "category", "period"]
+    autocomplete_fields = ["product", "category", "period"]
+
+
+@admin.register(EligibilityDomain)
+class EligibilityDomainAdmin(EditionScopedAdmin):
+    list_display = ["domain", "grants_student", "conference"]
+    list_filter = ["conference", "grants_student"]
+    search_fields = ["domain"]
+    list_select_related = ["conference"]
+
+
+class VoucherForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        conference = cleaned.get("conference") or getattr(self.instance, "conference", None)
+        conference_id = conference.pk if conference else None
+        for name in ("products", "categories"):
+            error = _other_edition_error(conference_id, cleaned.get(name) or [])
+            if error:
+                self.add_error(name, error)
+        used = Voucher.objects.filter(pk=self.instance.pk).values_list("used", flat=True).first() or 0
+        max_uses = cleaned.get("max_uses")
+        if max_uses is not None and max_uses < used:
+            self.add_error("max_uses", gettext("The code was already used %(used)d times; allow at least that many.")
+                           % {"used": used})
+        return cleaned
+
+
+@admin.register(Voucher)
+class VoucherAdmin(EditionScopedAdmin):
+    form = VoucherForm
+    list_display = ["code", "conference", "kind", "value", "uses", "valid_from", "valid_until", "source"]
+    list_filter = ["conference", "kind"]
+    search_fields = ["code", "source"]
+    list_select_related = ["conference"]
+    readonly_fields = ["used", "created_at"]
+    filter_horizontal = ["products", "categories"]
+    fields = ["conference", "code", "kind", "value", "max_uses", "used", "valid_from", "valid_until",
+              "products", "categories", "source", "created_at"]
+
+    @admin.display(description=_("uses"), ordering="used")
+    def uses(self, obj):
+        return f"{obj.used} / {obj.max_uses}"
+
+
+# --- Orders --------------------------------------------------------------------------------------
+
+class OrderLineInline(ReadOnlyInline, admin.TabularInline):
+    model = OrderLine
+    fields = ["registration", "product", "category", "period", "price", "discount", "line_amount", "voucher",
+              "from_waiting_list"]
+    readonly_fields = fields
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(
+            "registration__conference", "product", "category", "period", "voucher"
+        )
+
+    @admin.display(description=_("amount"))
+    def line_amount(self, obj):
+        return obj.amount
+
+
+class OrderRegistrationInline(ReadOnlyInline, admin.TabularInline):
+    model = Registration
+    fk_name = "order"
+    verbose_name_plural = _("registrations created by this order")
+    fields = ["badge_name", "user", "category", "pass_product", "eligibility", "status"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "category", "pass_product")
+
+
+@admin.register(Order)
+class OrderAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
+    """Orders are placed by attendees; organisers mark them paid or cancel them with the actions."""
+
+    list_display = ["reference", "conference", "buyer", "status", "amount", "created_at", "expires_at", "paid_at"]
+    list_filter = ["conference", "status"]
+    search_fields = ["reference", "buyer__email", "buyer__last_name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["conference", "buyer"]
+    fields = ["reference", "conference", "buyer", "status", "total", "currency", "created_at", "expires_at",
+              "paid_at", "cancelled_at"]
+    readonly_fields = fields
+    inlines = [OrderLineInline, OrderRegistrationInline]
+    actions = ["mark_paid", "cancel_orders"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("total"), ordering="total")
+    def amount(self, obj):
+        return f"{obj.total} {obj.currency}"
+
+    @admin.action(description=_("Mark as paid"), permissions=["change"])
+    def mark_paid(self, request, queryset):
+        done = 0
+        for order in queryset:
+            try:
+                services.mark_paid(order)
+            except RegistrationError as error:
+                self.message_user(request, gettext("%(ref)s was not marked as paid: %(error)s")
+                                  % {"ref": order.reference, "error": error.message}, messages.ERROR)
+            else:
+                self.log_change(request, order, gettext("Marked as paid."))
+                done += 1
+        if done:
+            self.message_user(request, ngettext("%d order marked as paid.", "%d orders marked as paid.", done) % done,
+                              messages.SUCCESS)
+
+    @admin.action(description=_("Cancel"), permissions=["change"])
+    def cancel_orders(self, request, queryset):
+        done = 0
+        for order in queryset:
+            try:
+                services.cancel_order(order)
+            except RegistrationError as error:
+                self.message_user(request, gettext("%(ref)s was not cancelled: %(error)s")
+                                  % {"ref": order.reference, "error": error.message}, messages.ERROR)
+            else:
+                self.log_change(request, order, gettext("Cancelled."))
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext("%d order cancelled; its seats and voucher uses are free again.",
+                         "%d orders cancelled; their seats and voucher uses are free again.", done) % done,
+                messages.SUCCESS,
+            )
+
+
+# --- Registrations -------------------------------------------------------------------------------
+
+class SensitiveNeedsInline(admin.StackedInline):
+    """Shown only to staff with view (or change) permission on SensitiveNeeds: Django's inline checks."""
+
+    model = SensitiveNeeds
+    fields = ["dietary", "accessibility"]
+    can_delete = False
+    max_num = 1
+    extra = 0
+
+
+class ProofInline(ReadOnlyInline, admin.TabularInline):
+    model = EligibilityProof
+    fields = ["download", "status", "uploaded_at", "reviewed_at", "note"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("registration__conference")
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        return _proof_link(obj)
+
+
+class RevokedCheckinTokenInline(ReadOnlyInline, admin.TabularInline):
+    model = RevokedCheckinToken
+    fields = ["token", "revoked_at"]
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(Registration)
+class RegistrationAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
+    """Profiles are editable; who, what and in which state are not (they follow the order and services).
+
+    Category and pass are read-only too: they set the price and the seats taken, which only the
+    services change consistently.
+    """
+
+    list_display = ["badge_name", "user__email", "conference", "category", "pass_product", "eligibility", "status",
+                    "order__reference", "created_at"]
+    list_filter = ["conference", "status", "eligibility", "category__kind", "pass_product__kind"]
+    search_fields = ["badge_name", "legal_name", "affiliation", "user__email", "order__reference"]
+    list_select_related = ["user", "conference", "category", "pass_product", "order"]
+    readonly_fields = ["conference", "user", "order", "registered_by", "status", "category", "pass_product",
+                       "eligibility", "checkin_code", "code_of_conduct_accepted_at", "created_at"]
+    fieldsets = [
+        (None, {"fields": readonly_fields}),
+        (_("Profile"), {"fields": ["badge_name", "legal_name", "affiliation", "position", "country", "pronouns",
+                                   "openreview_id"]}),
+    ]
+    inlines = [SensitiveNeedsInline, ProofInline, RevokedCheckinTokenInline]
+    actions = ["reissue_checkin_code"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("check-in code"))
+    def checkin_code(self, obj):
+        # A bearer credential: staff recognise it by its start; the full code stays on the badge.
+        return f"{obj.checkin_token[:6]}…"
+
+    @admin.action(description=_("Reissue check-in code"), permissions=["change"])
+    def reissue_checkin_code(self, request, queryset):
+        done = 0
+        for registration in queryset:
+            services.reissue_checkin_token(registration)
+            self.log_change(request, registration, gettext("Reissued the check-in code."))
+            done += 1
+        self.message_user(
+            request,
+            ngettext("%d registration has a new check-in code; the old one no longer admits anyone.",
+                     "%d registrations have new check-in codes; the old ones no longer admit anyone.", done) % done,
+            messages.SUCCESS,
+        )
+
+
+@admin.register(SensitiveNeeds)
+class SensitiveNeedsAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
+    """Visible only with registration.view_sensitiveneeds (Django's default model permissions)."""
+
+    list_display = ["registration__badge_name", "registration__conference", "dietary", "accessibility"]
+    list_filter = ["registration__conference"]
+    search_fields = ["registration__badge_name", "registration__user__email", "registration__order__reference"]
+    list_select_related = ["registration__conference"]
+    fields = ["registration", "dietary", "accessibility"]
+    readonly_fields = ["registration"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RevokedCheckinToken)
+class RevokedCheckinTokenAdmin(admin.ModelAdmin):
+    list_display = ["token", "registration", "revoked_at"]
+    list_filter = ["registration__conference"]
+    search_fields = ["token", "registration__badge_name", "registration__user__email"]
+    list_select_related = ["registration__conference"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Eligibility ---------------------------------------------------------------------------------
+
+class ProofReviewForm(forms.ModelForm):
+    decision = forms.ChoiceField(
+        label=_("Decision"), required=False, widget=forms.RadioSelect,
+        choices=[("", _("Decide later")), ("approve", _("Approve")), ("reject", _("Reject"))],
+        help_text=_("Saving with a decision e-mails the attendee; a rejection sends the note above."),
+    )
+
+    class Meta:
+        model = EligibilityProof
+        fields = ["note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        decision = cleaned.get("decision")
+        if decision and self.instance.status != EligibilityProof.Status.PENDING:
+            raise forms.ValidationError(gettext("This proof was already decided."))
+        if decision == "reject" and not (cleaned.get("note") or "").strip():
+            self.add_error("note", gettext("Tell the attendee why the proof is not accepted and what to do next."))
+        return cleaned
+
+
+@admin.register(EligibilityProof)
+class EligibilityProofAdmin(admin.ModelAdmin):
+    """Review proofs of academic or student status.
+
+    To reject, staff write the note to the attendee on the proof's page, then either choose "Reject"
+    there and save, or use the "Reject" action from the list, which sends each proof's saved note and
+    refuses proofs that have none. "Approve" works from either place and needs no note. Both call
+    services.decide_proof, which e-mails the attendee and starts the payment deadline.
+    """
+
+    form = ProofReviewForm
+    list_display = ["registration__badge_name", "registration__user__email", "registration__category",
+                    "registration__conference", "status", "uploaded_at", "download", "reviewed_by", "reviewed_at"]
+    list_filter = ["registration__conference", "status", "registration__category__kind"]
+    search_fields = ["registration__badge_name", "registration__user__email", "original_name",
+                     "registration__order__reference"]
+    list_select_related = ["registration__user", "registration__category", "registration__conference", "reviewed_by"]
+    readonly_fields = ["registration", "download", "file_type", "file_size", "uploaded_at", "status", "reviewed_by",
+                       "reviewed_at"]
+    actions = ["approve_proofs", "reject_proofs"]
+
+    def get_fields(self, request, obj=None):
+        fields = [*self.readonly_fields, "note"]
+        pending = obj is None or obj.status == EligibilityProof.Status.PENDING
+        if pending and self.has_change_permission(request, obj):
+            fields.append("decision")
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(self.readonly_fields)
+        if obj is not None and obj.status != EligibilityProof.Status.PENDING:
+            fields.append("note")  # it was sent to the attendee as it stands
+        return fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        return _proof_link(obj)
+
+    @admin.display(description=_("type"))
+    def file_type(self, obj):
+        return obj.content_type
+
+    @admin.display(description=_("size"))
+    def file_size(self, obj):
+        return filesizeformat(obj.size)
+
+    def save_model(self, request, obj, form, change):
+        decision = form.cleaned_data.get("decision")
+        if decision:
+            try:
+                services.decide_proof(obj, approve=decision == "approve", by=request.user,
+                                      note=form.cleaned_data.get("note", ""))
+            except RegistrationError as error:
+                self._refused(request, obj, error.message)
+        elif "note" in form.changed_data:
+            obj.save(update_fields=["note"])
+
+    def _refused(self, request, proof, reason) -> None:
+        self.message_user(request, gettext("Proof %(file)s of %(email)s: %(reason)s") % {
+            "file": proof.original_name, "email": proof.registration.user.email, "reason": reason,
+        }, messages.ERROR)
+
+    @admin.action(description=_("Approve"), permissions=["change"])
+    def approve_proofs(self, request, queryset):
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description=_("Reject (sends each proof's note)"), permissions=["change"])
+    def reject_proofs(self, request, queryset):
+        self._decide(request, queryset, approve=False)
+
+    def _decide(self, request, queryset, *, approve: bool) -> None:
+        done = 0
+        for proof in queryset.select_related("registration__user"):
+            if not approve and not proof.note.strip():
+                self._refused(request, proof, gettext("write a note to the attendee on its page before rejecting it."))
+                continue
+            try:
+                services.decide_proof(proof, approve=approve, by=request.user, note=proof.note)
+            except RegistrationError as error:
+                self._refused(request, proof, error.message)
+            else:
+                self.log_change(request, proof, gettext("Approved.") if approve else gettext("Rejected."))
+                done += 1
+        if not done:
+            return
+        if approve:
+            text = ngettext("%d proof approved; the attendee was e-mailed.",
+                            "%d proofs approved; the attendees were e-mailed.", done)
+        else:
+            text = ngettext("%d proof rejected; the attendee was e-mailed.",
+                            "%d proofs rejected; the attendees were e-mailed.", done)
+        self.message_user(request, text % done, messages.SUCCESS)
+
+
+# --- Waiting list --------------------------------------------------------------------------------
+
+@admin.register(WaitingListEntry)
+class WaitingListEntryAdmin(admin.ModelAdmin):
+    """People join through the site and offers follow freed seats; organisers can trigger offers."""
+
+    list_display = ["user", "product", "conference", "status", "created_at", "offered_at", "offer_expires_at"]
+    list_filter = ["conference", "status", "product__kind"]
+    search_fields = ["user__email", "product__name"]
+    list_select_related = ["user", "product", "conference"]
+    fields = ["conference", "user", "product", "status", "created_at", "offered_at", "offer_expires_at"]
+    readonly_fields = fields
+    actions = ["offer_free_seats"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # An offered entry holds a seat; deleting it would lose that seat.
+        return False
+
+    @admin.action(description=_("Offer free seats now"), permissions=["view"])
+    def offer_free_seats(self, request, queryset):
+        if not request.user.has_perm("registration.change_waitinglistentry"):
+            self.message_user(request, gettext("You may not make waiting-list offers."), messages.ERROR)
+            return
+        offered = 0
+        for conference in Conference.objects.filter(pk__in=queryset.values("conference_id")):
+            try:
+                offered += services.offer_freed_seats(conference)
+            except RegistrationError as error:
+                self.message_user(request, gettext("%(edition)s: %(error)s")
+                                  % {"edition": conference, "error": error.message}, messages.ERROR)
+        if offered:
+            text = ngettext("%d seat offered; the person was e-mailed a claim link.",
+                            "%d seats offered; each person was e-mailed a claim link.", offered)
+            self.message_user(request, text % offered, messages.SUCCESS)
+        else:
+            self.message_user(request, gettext("No seat is free, or nobody is waiting: no offer was made."),
+                              messages.INFO)
