@@ -163,3 +163,30 @@ class SwitchCategoryForm(forms.Form):
 class ProfileForm(ProfileFields):
     dietary = forms.CharField(label=_("Dietary needs (optional)"), max_length=500, required=False)
     accessibility = forms.CharField(label=_("Accessibility needs (optional)"), max_length=500, required=False)
+
+
+class BillingForm(forms.Form):
+    billing_name = forms.CharField(label=_("Invoice to (company or person)"), max_length=200)
+    billing_address = forms.CharField(label=_("Billing address"), max_length=1000, widget=forms.Textarea(attrs={"rows": 4}))
+    vat_id = forms.CharField(label=_("VAT / tax id (optional)"), max_length=40, required=False)
+    po_number = forms.CharField(label=_("Purchase order number (optional)"), max_length=60, required=False)
+    invoice_email = forms.EmailField(label=_("Send invoices to (optional)"), required=False,
+                                     help_text=_("Empty: your own address."))
+
+
+class CancelForm(forms.Form):
+    visa_denied = forms.BooleanField(label=_("My visa application was denied."), required=False)
+    visa_applied_on = forms.DateField(label=_("Date of the visa application"), required=False,
+                                      widget=forms.DateInput(attrs={"type": "date"}))
+    visa_refusal = forms.FileField(label=_("The refusal letter (PDF or image, up to 5 MB)"), required=False)
+    confirm = forms.BooleanField(label=_("Yes, cancel this order."), required=True,
+                                 error_messages={"required": _("Tick the box to confirm the cancellation.")})
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("visa_denied"):
+            if not cleaned.get("visa_applied_on"):
+                self.add_error("visa_applied_on", _("Give the date of your visa application."))
+            if not cleaned.get("visa_refusal"):
+                self.add_error("visa_refusal", _("Upload the refusal letter."))
+        return cleaned

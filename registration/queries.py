@@ -45,7 +45,9 @@ def active_registration(conference: Conference, user: User) -> Registration | No
 
 def orders_of(conference: Conference, user: User) -> QuerySet[Order]:
     lines = OrderLine.objects.select_related("product", "category", "registration")
-    return Order.objects.filter(conference=conference, buyer=user).prefetch_related(Prefetch("lines", queryset=lines))
+    return Order.objects.filter(conference=conference, buyer=user).prefetch_related(
+        Prefetch("lines", queryset=lines), "payments", "refunds", "invoices"
+    )
 
 
 def registrations_bought_for_others(conference: Conference, user: User) -> QuerySet[Registration]:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -11,6 +11,10 @@ urlpatterns = [
     path("my-registration/proof/", views.upload_proof, name="upload_proof"),
     path("my-registration/category/", views.switch_category, name="switch_category"),
     path("proofs/<int:pk>/", views.proof_file, name="proof_file"),
+    path("orders/<str:reference>/billing/", views.billing_details, name="billing_details"),
+    path("orders/<str:reference>/cancel/", views.cancel_order, name="cancel_order"),
     path("waiting-list/<int:product_id>/join/", views.join_waiting_list, name="join_waiting_list"),
     path("waiting-list/claim/<str:token>/", views.claim_offer, name="claim_offer"),
+    path("", include("registration.document_urls")),
+    path("", include("registration.stripe_urls")),
 ]

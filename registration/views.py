@@ -15,10 +15,19 @@ from confsite import consent
 from confsite.editions import edition_view
 from confsite.models import Conference
 
-from . import queries, services
+from . import billing, queries, services
 from .errors import RegistrationError
-from .forms import GroupFormSet, GroupOrderForm, ProfileForm, ProofForm, RegistrationForm, SwitchCategoryForm
-from .models import EligibilityProof, Product, Registration
+from .forms import (
+    BillingForm,
+    CancelForm,
+    GroupFormSet,
+    GroupOrderForm,
+    ProfileForm,
+    ProofForm,
+    RegistrationForm,
+    SwitchCategoryForm,
+)
+from .models import EligibilityProof, Order, Product, Registration
 
 
 def _add_error(form, error: RegistrationError) -> None:
@@ -107,6 +116,7 @@ def my_registration(request: HttpRequest, edition: Conference) -> HttpResponse:
         "proof_form": ProofForm(),
         "switch_form": SwitchCategoryForm(registration=registration) if registration else None,
         "checkin_qr": queries.checkin_qr_svg(registration) if registration else "",
+        "bank_instructions": getattr(getattr(edition, "registration_settings", None), "bank_instructions", ""),
     }
     return render(request, "registration/my_registration.html", context)
 
@@ -244,3 +254,66 @@ def claim_offer(request: HttpRequest, edition: Conference, token: str) -> HttpRe
 def prices(request: HttpRequest, edition: Conference) -> HttpResponse:
     return render(request, "registration/prices.html", {"conference": edition, **_catalogue(edition)})
 
+
+
+def _own_order(request, edition, reference) -> Order:
+    """The buyer's own order; anyone else's reference is a 404, not a hint that it exists."""
+    return get_object_or_404(Order, conference=edition, reference=reference, buyer=request.user)
+
+
+@require_http_methods(["GET", "POST"])
+@edition_view
+@login_required
+def billing_details(request: HttpRequest, edition: Conference, reference: str) -> HttpResponse:
+    order = _own_order(request, edition, reference)
+    initial = {k: getattr(order, k) for k in ("billing_name", "billing_address", "vat_id", "po_number", "invoice_email")}
+    form = BillingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        billing.update_billing(order, by=request.user, **form.cleaned_data)
+        if request.POST.get("action") == "proforma":
+            try:
+                proforma = billing.request_proforma(order, by=request.user)
+            except RegistrationError as error:
+                _add_error(form, error)
+                return render(request, "registration/billing.html", {"conference": edition, "order": order, "form": form})
+            messages.success(request, _("Proforma invoice %(number)s is ready.") % {"number": proforma.display_number})
+        else:
+            messages.success(request, _("Billing details saved; they apply to documents issued from now on."))
+        return redirect("my_registration", edition.slug)
+    return render(request, "registration/billing.html", {"conference": edition, "order": order, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@edition_view
+@login_required
+def cancel_order(request: HttpRequest, edition: Conference, reference: str) -> HttpResponse:
+    """Shows what cancelling gives back under the refund policy, then cancels on confirmation."""
+    order = _own_order(request, edition, reference)
+    form = CancelForm(request.POST or None, request.FILES or None)
+    quote, problem = None, None
+    if order.is_active:
+        try:
+            quote = billing.refund_quote(order)
+        except RegistrationError as error:
+            problem = str(error.message)
+    if request.method == "POST" and form.is_valid() and order.is_active:
+        visa = form.cleaned_data["visa_denied"]
+        refusal = form.cleaned_data["visa_refusal"] if visa else None
+        try:
+            if refusal is not None:
+                services.check_proof_file(refusal)
+            result = billing.cancel_with_refund(
+                order, by=request.user, visa_applied_on=form.cleaned_data["visa_applied_on"] if visa else None,
+                visa_refusal=refusal,
+            )
+        except RegistrationError as error:
+            _add_error(form, error)
+        else:
+            if result.refund:
+                messages.success(request, _("Order %(ref)s is cancelled; %(amount)s %(currency)s will be refunded.")
+                                 % {"ref": order.reference, "amount": result.refund, "currency": order.currency})
+            else:
+                messages.success(request, _("Order %(ref)s is cancelled.") % {"ref": order.reference})
+            return redirect("my_registration", edition.slug)
+    context = {"conference": edition, "order": order, "form": form, "quote": quote, "problem": problem}
+    return render(request, "registration/cancel.html", context)

@@ -49,6 +49,20 @@ class RegistrationSettings(models.Model):
         help_text=_("Attendees may change their badge and legal names until then; empty means always."),
     )
     max_group_size = models.PositiveSmallIntegerField(_("people per group order"), default=50, validators=[MinValueValidator(1)])
+    invoice_issuer = models.TextField(
+        _("invoice issuer"), blank=True,
+        help_text=_("The organiser's legal name, address and tax id, printed on every invoice."),
+    )
+    bank_instructions = models.TextField(
+        _("bank transfer instructions"), blank=True,
+        help_text=_("Account holder, IBAN/account number, SWIFT/BIC, bank; the order reference is added."),
+    )
+    tax_rate = models.DecimalField(
+        _("tax rate (%)"), max_digits=5, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Prices include this tax; invoices show it as a separate line. 0 for none."),
+    )
+    tax_label = models.CharField(_("tax name"), max_length=40, default="VAT", blank=True)
 
     class Meta:
         verbose_name = _("registration settings")
@@ -274,6 +288,15 @@ class Order(models.Model):
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     idempotency_key = models.CharField(max_length=64, blank=True, editable=False)
+    billing_name = models.CharField(_("billing name"), max_length=200, blank=True,
+                                    help_text=_("Company or person the invoice is made out to."))
+    billing_address = models.TextField(_("billing address"), blank=True)
+    vat_id = models.CharField(_("VAT / tax id"), max_length=40, blank=True)
+    po_number = models.CharField(_("purchase order number"), max_length=60, blank=True)
+    invoice_email = models.EmailField(_("send invoices to"), blank=True,
+                                      help_text=_("Empty: the buyer's address."))
+    needs_attention = models.CharField(_("flagged for finance"), max_length=200, blank=True, editable=False,
+                                       help_text=_("e.g. a card payment was disputed."))
 
     class Meta:
         verbose_name = _("order")
