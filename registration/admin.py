@@ -27,22 +27,28 @@ from django.utils.translation import gettext_lazy as _
 
 from confsite.models import Conference
 
-from . import services
+from . import billing, services
 from .errors import RegistrationError
 from .models import (
     Category,
     EligibilityDomain,
     EligibilityProof,
+    Invoice,
     Order,
     OrderLine,
+    Payment,
     Price,
     PricePeriod,
     Product,
     Quota,
+    Refund,
+    RefundPolicy,
     Registration,
     RegistrationSettings,
     RevokedCheckinToken,
     SensitiveNeeds,
+    StripeEvent,
+    VisaLetter,
     Voucher,
     WaitingListEntry,
 )
@@ -400,12 +406,15 @@ class OrderAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
     def amount(self, obj):
         return f"{obj.total} {obj.currency}"
 
-    @admin.action(description=_("Mark as paid"), permissions=["change"])
+    @admin.action(description=_("Mark as paid (records a bank payment of what is due)"), permissions=["change"])
     def mark_paid(self, request, queryset):
         done = 0
         for order in queryset:
             try:
-                services.mark_paid(order)
+                if order.status != Order.Status.PENDING:
+                    services.mark_paid(order)  # raises the "not pending" message
+                billing.record_payment(order, amount=billing.outstanding(order), provider="bank", by=request.user,
+                                       note=gettext("Recorded in the admin"))
             except RegistrationError as error:
                 self.message_user(request, gettext("%(ref)s was not marked as paid: %(error)s")
                                   % {"ref": order.reference, "error": error.message}, messages.ERROR)
@@ -416,12 +425,12 @@ class OrderAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
             self.message_user(request, ngettext("%d order marked as paid.", "%d orders marked as paid.", done) % done,
                               messages.SUCCESS)
 
-    @admin.action(description=_("Cancel"), permissions=["change"])
+    @admin.action(description=_("Cancel (refund under the edition's policy)"), permissions=["change"])
     def cancel_orders(self, request, queryset):
         done = 0
         for order in queryset:
             try:
-                services.cancel_order(order)
+                billing.cancel_with_refund(order, by=request.user, as_organiser=True)
             except RegistrationError as error:
                 self.message_user(request, gettext("%(ref)s was not cancelled: %(error)s")
                                   % {"ref": order.reference, "error": error.message}, messages.ERROR)
@@ -719,3 +728,144 @@ class WaitingListEntryAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, gettext("No seat is free, or nobody is waiting: no offer was made."),
                               messages.INFO)
+
+
+# --- Billing -------------------------------------------------------------------------------------
+
+class PaymentForm(forms.ModelForm):
+    """Adding a payment in the admin records money received (a bank transfer) through the service."""
+
+    class Meta:
+        model = Payment
+        fields = ["order", "amount", "external_id", "note"]
+        labels = {"external_id": _("bank reference")}
+
+    def clean(self):
+        cleaned = super().clean()
+        order, amount = cleaned.get("order"), cleaned.get("amount")
+        if order is not None and amount is not None:
+            if order.status != Order.Status.PENDING:
+                self.add_error("order", gettext("Order %(ref)s is %(status)s; no payment is due.")
+                               % {"ref": order.reference, "status": order.get_status_display().lower()})
+            elif amount > billing.outstanding(order):
+                self.add_error("amount", gettext("Only %(due)s %(currency)s is due on %(ref)s.")
+                               % {"due": billing.outstanding(order), "currency": order.currency, "ref": order.reference})
+        return cleaned
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "order", "amount", "currency", "provider", "status", "confirmed_at", "recorded_by"]
+    list_filter = ["provider", "status", "order__conference"]
+    search_fields = ["order__reference", "external_id", "order__buyer__email"]
+    date_hierarchy = "created_at"
+    list_select_related = ["order", "recorded_by"]
+    autocomplete_fields = ["order"]
+    form = PaymentForm
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["order", "provider", "status", "amount", "currency", "external_id", "payment_intent", "note",
+                "recorded_by", "created_at", "confirmed_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        payment = billing.record_payment(data["order"], amount=data["amount"], provider="bank", by=request.user,
+                                         external_id=data.get("external_id", ""), note=data.get("note", ""))
+        obj.pk = payment.pk
+        obj.__dict__.update(payment.__dict__)
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "order", "amount", "currency", "status", "reason", "completed_at"]
+    list_filter = ["status", "order__conference"]
+    search_fields = ["order__reference", "order__buyer__email", "external_id"]
+    list_select_related = ["order"]
+    readonly_fields = ["order", "payment", "amount", "currency", "status", "reason", "visa_applied_on", "external_id",
+                       "created_at", "completed_at", "completed_by"]
+    exclude = ["visa_refusal"]
+    actions = ["mark_paid_out"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Mark as paid out (bank refund done)"), permissions=["change"])
+    def mark_paid_out(self, request, queryset):
+        count = 0
+        for refund in queryset.filter(status=Refund.Status.PENDING):
+            billing.complete_refund(refund, by=request.user)
+            count += 1
+        self.message_user(request, ngettext("%d refund marked as paid out.", "%d refunds marked as paid out.", count)
+                          % count, messages.SUCCESS)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    """Issued documents are immutable: no add, change or delete here."""
+
+    list_display = ["number_display", "kind", "order", "gross", "currency", "issued_at"]
+    list_filter = ["kind", "conference"]
+    search_fields = ["order__reference", "order__buyer__email"]
+    date_hierarchy = "issued_at"
+    list_select_related = ["conference", "order"]
+    exclude = ["pdf"]
+
+    @admin.display(description=_("number"), ordering="number")
+    def number_display(self, obj):
+        return obj.display_number
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RefundPolicy)
+class RefundPolicyAdmin(admin.ModelAdmin):
+    list_display = ["conference", "full_refund_until", "fee_until", "fee_percent", "fee_minimum", "visa_denial_applied_before"]
+    list_select_related = ["conference"]
+
+
+@admin.register(VisaLetter)
+class VisaLetterAdmin(admin.ModelAdmin):
+    """Letters, never their passport data: that stays in its own model behind view_passportdata."""
+
+    list_display = ["reference", "registration", "issued_at"]
+    search_fields = ["reference"]
+    list_select_related = ["registration"]
+    fields = ["reference", "registration", "name_on_letter", "role", "issued_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "type", "event_id"]
+    list_filter = ["type"]
+    search_fields = ["event_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -431,7 +431,7 @@ def mark_paid(order: Order, *, now: datetime | None = None) -> Order:
     """Organiser records full payment (the payments issue adds providers and partial payments)."""
     order = _order_for_update(order)
     if order.status != Order.Status.PENDING:
-        raise NotAllowed(_("Order %(ref)s is %(status)s, not pending.") % {"ref": order.reference, "status": order.get_status_display()})
+        raise NotAllowed(_("Order %(ref)s is %(status)s, not pending.") % {"ref": order.reference, "status": order.get_status_display().lower()})
     order.status, order.paid_at, order.expires_at = Order.Status.PAID, now or timezone.now(), None
     order.save(update_fields=["status", "paid_at", "expires_at"])
     return order
@@ -443,7 +443,7 @@ def cancel_order(order: Order, *, now: datetime | None = None) -> Order:
         _lock_timeout()
         order = _order_for_update(order)
         if not order.is_active:
-            raise NotAllowed(_("Order %(ref)s is already %(status)s.") % {"ref": order.reference, "status": order.get_status_display()})
+            raise NotAllowed(_("Order %(ref)s is already %(status)s.") % {"ref": order.reference, "status": order.get_status_display().lower()})
         _release_order(order)
         order.status, order.cancelled_at = Order.Status.CANCELLED, now or timezone.now()
         order.save(update_fields=["status", "cancelled_at"])
@@ -524,7 +524,7 @@ def decide_proof(proof: EligibilityProof, *, approve: bool, by: User, note: str 
     now = now or timezone.now()
     proof = EligibilityProof.objects.select_for_update().select_related("registration__order").get(pk=proof.pk)
     if proof.status != EligibilityProof.Status.PENDING:
-        raise NotAllowed(_("This proof was already %(status)s.") % {"status": proof.get_status_display()})
+        raise NotAllowed(_("This proof was already %(status)s.") % {"status": proof.get_status_display().lower()})
     registration = proof.registration
     proof.status = EligibilityProof.Status.APPROVED if approve else EligibilityProof.Status.REJECTED
     proof.reviewed_by, proof.reviewed_at, proof.note = by, now, note

@@ -185,7 +185,7 @@ def test_it_names_the_order_it_could_not_change_and_changes_nothing(client, staf
     assert sorted(notes(response)) == [
         (messages.SUCCESS, "1 order marked as paid."),
         (messages.ERROR, f"{cancelled.reference} was not marked as paid: "
-                         f"Order {cancelled.reference} is Cancelled, not pending."),
+                         f"Order {cancelled.reference} is cancelled, not pending."),
     ]
     cancelled.refresh_from_db()
     assert (cancelled.status, cancelled.paid_at) == (Order.Status.CANCELLED, None)
@@ -198,7 +198,7 @@ def test_it_refuses_to_cancel_an_already_cancelled_order(client, staff_user, con
     client.force_login(staff_user)
     response = act(client, "order", "cancel_orders", order)
     assert notes(response) == [
-        (messages.ERROR, f"{order.reference} was not cancelled: Order {order.reference} is already Cancelled."),
+        (messages.ERROR, f"{order.reference} was not cancelled: Order {order.reference} is already cancelled."),
     ]
     order.refresh_from_db()
     assert (order.status, order.cancelled_at) == (Order.Status.CANCELLED, cancelled_at)
@@ -287,7 +287,7 @@ def test_it_names_a_proof_that_was_already_decided(client, staff_user, conferenc
     client.force_login(staff_user)
     response = act(client, "eligibilityproof", "approve_proofs", proof)
     assert notes(response) == [
-        (messages.ERROR, f"Proof card.pdf of {proof.registration.user.email}: This proof was already Approved."),
+        (messages.ERROR, f"Proof card.pdf of {proof.registration.user.email}: This proof was already approved."),
     ]
     assert OutboxEmail.objects.filter(purpose="registration.eligibility_approved").count() == 1
 
@@ -538,3 +538,47 @@ def test_a_price_period_deadline_is_set_as_end_of_day_anywhere_on_earth(client, 
     assert period.ends_at == datetime(2026, 5, 16, 11, 59, 59, tzinfo=UTC)
     html = client.get("/admin/registration/priceperiod/").content.decode()
     assert "2026-05-15 23:59 AoE" in html
+
+
+def test_finance_records_a_bank_payment_by_adding_a_payment(client, staff_user, conference, catalogue, full_pass, industry):
+    from registration.models import Payment
+
+    buyer = VerifiedUserFactory()
+    order = services.place_order(conference=conference, buyer=buyer, accept_code_of_conduct=True,
+                                 attendees=[attendee(buyer.email, industry, full_pass)])
+    client.force_login(staff_user)
+    too_much = client.post("/admin/registration/payment/add/", {"order": order.pk, "amount": "5000", "external_id": "B-1"})
+    assert f"Only 1250.00 USD is due on {order.reference}." in too_much.content.decode()
+    response = client.post("/admin/registration/payment/add/", {"order": order.pk, "amount": "1250.00",
+                                                                "external_id": "BANK-2026-0042", "note": "SWIFT"})
+    assert response.status_code == 302
+    payment = Payment.objects.get()
+    assert (payment.provider, payment.external_id, payment.recorded_by) == ("bank", "BANK-2026-0042", staff_user)
+    order.refresh_from_db()
+    assert order.status == "paid" and order.invoices.get().number == 1
+
+
+def test_finance_marks_a_bank_refund_paid_out(client, staff_user, conference, catalogue, full_pass, industry):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registration import billing
+    from registration.models import Refund, RefundPolicy
+
+    RefundPolicy.objects.create(conference=conference, full_refund_until=timezone.now() + timedelta(days=1),
+                                fee_until=timezone.now() + timedelta(days=2))
+    buyer = VerifiedUserFactory()
+    order = services.place_order(conference=conference, buyer=buyer, accept_code_of_conduct=True,
+                                 attendees=[attendee(buyer.email, industry, full_pass)])
+    billing.record_payment(order, amount=order.total, provider="bank")
+    billing.cancel_with_refund(order, by=buyer)
+    refund = Refund.objects.get()
+    client.force_login(staff_user)
+    response = client.post("/admin/registration/refund/", {"action": "mark_paid_out", "_selected_action": [refund.pk]},
+                           follow=True)
+    assert "1 refund marked as paid out." in response.content.decode()
+    assert Refund.objects.get().status == "done"
+    assert client.get("/admin/registration/invoice/").status_code == 200
+    assert client.get(f"/admin/registration/invoice/{order.invoices.first().pk}/change/").status_code == 200
+    assert client.post(f"/admin/registration/invoice/{order.invoices.first().pk}/delete/").status_code == 403
