@@ -16,13 +16,15 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 # Debian's Chromium drives the browser tests; Playwright cannot download its own browser here.
+# WeasyPrint (PDF documents) needs Pango and the Noto fonts for names in Hangul, Chinese and Arabic.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list | grep -qi "Noto Sans CJK" && fc-list | grep -qi "Noto Sans Arabic"; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium and CJK fonts for the browser tests…"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	    echo "Installing Debian's chromium, Pango and the Noto fonts for the browser tests and PDFs…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	  else \
-	    echo "The browser tests need Chromium: sudo apt-get install chromium fonts-noto-cjk"; exit 1; \
+	    echo "The browser tests and PDFs need: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; \
 	  fi; }
 
 demo-data: install

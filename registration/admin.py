@@ -381,17 +381,36 @@ class OrderRegistrationInline(ReadOnlyInline, admin.TabularInline):
         return super().get_queryset(request).select_related("user", "category", "pass_product")
 
 
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Finance's queue: disputed card payments, failed refunds, money that reached a closed order."""
+
+    title = _("flagged for finance")
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Flagged")), ("no", _("Not flagged"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(needs_attention="")
+        if self.value() == "no":
+            return queryset.filter(needs_attention="")
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
     """Orders are placed by attendees; organisers mark them paid or cancel them with the actions."""
 
-    list_display = ["reference", "conference", "buyer", "status", "amount", "created_at", "expires_at", "paid_at"]
-    list_filter = ["conference", "status"]
+    list_display = ["reference", "conference", "buyer", "status", "amount", "created_at", "expires_at", "paid_at",
+                    "needs_attention"]
+    list_filter = ["conference", "status", NeedsAttentionFilter]
     search_fields = ["reference", "buyer__email", "buyer__last_name"]
     date_hierarchy = "created_at"
     list_select_related = ["conference", "buyer"]
     fields = ["reference", "conference", "buyer", "status", "total", "currency", "created_at", "expires_at",
-              "paid_at", "cancelled_at"]
+              "paid_at", "cancelled_at", "needs_attention", "billing_name", "billing_address", "vat_id", "po_number",
+              "invoice_email"]
     readonly_fields = fields
     inlines = [OrderLineInline, OrderRegistrationInline]
     actions = ["mark_paid", "cancel_orders"]

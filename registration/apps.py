@@ -8,5 +8,6 @@ class RegistrationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the order-expiry and waiting-list sweepers with the periodic runner.
-        from . import services  # noqa: F401
+        # Registers the order-expiry and waiting-list sweepers with the periodic runner, and the Stripe
+        # Checkout payment provider.
+        from . import services, stripe_provider  # noqa: F401

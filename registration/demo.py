@@ -7,6 +7,7 @@ catalogue is updated in place and the registrations are created only once.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,11 +15,34 @@ from django.utils import timezone
 
 from confsite.models import Conference, ConsentText, User
 
-from . import services
+from . import billing, services
 from .catalogue import build_standard_catalogue
-from .models import Category, Order, Product, Quota, Registration, Voucher
+from .models import (
+    Category,
+    Order,
+    PassportData,
+    Product,
+    Quota,
+    RefundPolicy,
+    Registration,
+    RegistrationSettings,
+    VisaLetter,
+    Voucher,
+)
+from .pricing import end_of_day_aoe
 
 DEMO_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+INVOICE_ISSUER = (
+    "International Machine Learning Society (demo)\n"
+    "COEX, 513 Yeongdong-daero, Gangnam-gu, Seoul 06164, Republic of Korea\n"
+    "Business registration no. 000-00-00000 (placeholder)"
+)
+BANK_INSTRUCTIONS = (
+    "Account holder: ICML 2026 Registration (demo)\n"
+    "Bank: Demo Bank Seoul, SWIFT DEMOKRSE\n"
+    "Account: 000-000000-00-000\n"
+    "Quote the order reference; pay all bank charges (OUR)."
+)
 RECRUITMENT_TEXT = (
     "If you opt in, your recruitment profile (name, affiliation, position, research areas and what you choose "
     "to add: CV, e-mail, links) is shown to the sponsors whose tier includes recruitment access, listed by name "
@@ -59,6 +83,13 @@ def load(conference: Conference, stdout=None) -> None:
                                          defaults={"kind": kind, "value": value, "max_uses": uses, "source": source})
     ConsentText.objects.get_or_create(conference=conference, purpose=services.RECRUITMENT, version="1",
                                       defaults={"text": RECRUITMENT_TEXT})
+    RegistrationSettings.objects.filter(conference=conference).update(
+        invoice_issuer=INVOICE_ISSUER, bank_instructions=BANK_INSTRUCTIONS, tax_rate=Decimal("10"), tax_label="VAT",
+    )
+    RefundPolicy.objects.update_or_create(conference=conference, defaults={
+        "full_refund_until": end_of_day_aoe(date(2026, 5, 31)), "fee_until": end_of_day_aoe(date(2026, 6, 26)),
+        "fee_percent": Decimal("20"), "fee_minimum": Decimal("50"), "visa_denial_applied_before": date(2026, 5, 15),
+    })
     if Order.objects.filter(conference=conference).exists():
         return
 
@@ -78,10 +109,23 @@ def load(conference: Conference, stdout=None) -> None:
     attendee = User.objects.get(email="attendee@confsite.example")
     paid = order(attendee, [req(attendee.email, N, full, [social], **_profile("김민지", "Kim Minji", "Naver AI Lab",
                                                                                "industry_researcher", "KR"))])
-    services.mark_paid(paid)
+    billing.record_payment(paid, amount=paid.total, provider="bank", external_id="KEB-20260412-0931",
+                           note="Demo: bank transfer")
+    # A visa letter issued back in April (written directly: the service no longer issues letters for an
+    # edition that has ended). Its PDF is rendered on first download; /icml2026/documents/verify/DEMO2026VISA/
+    # confirms it.
+    letter = VisaLetter.objects.create(registration=Registration.objects.get(order=paid), reference="DEMO2026VISA",
+                                       name_on_letter="KIM MINJI", role="Attendee",
+                                       issued_at=end_of_day_aoe(date(2026, 4, 14)))
+    PassportData.objects.create(letter=letter, passport_name="KIM MINJI", nationality="KR", passport_number="M12345678",
+                                date_of_birth=date(1994, 3, 2))
     # A professor whose university address grants the academic rate: pending payment.
     prof = _person("h.mueller@tum.edu", "Hannah", "Müller")
-    order(prof, [req(prof.email, A, main, **_profile("Hannah Müller", "Hannah Müller", "TU München", "faculty", "DE"))])
+    hannah = order(prof, [req(prof.email, A, main, **_profile("Hannah Müller", "Hannah Müller", "TU München", "faculty", "DE"))])
+    billing.update_billing(hannah, by=prof, billing_name="Technische Universität München",
+                           billing_address="Arcisstraße 21\n80333 München\nGermany", vat_id="DE129523996",
+                           po_number="PO-2026-4711")
+    billing.request_proforma(hannah, by=prof)
     # A student who uploaded a proof that awaits review, and one whose proof was rejected.
     for email, first, last, badge, affiliation, country, decide in [
         ("wei.zhang.2026@gmail.com", "Wei", "Zhang", "张伟", "Tsinghua University", "CN", None),
@@ -111,7 +155,9 @@ def load(conference: Conference, stdout=None) -> None:
     services.expire_due_orders()
     quitter = _person("changed.plans@example.com", "Robin", "Quit")
     cancelled = order(quitter, [req(quitter.email, N, main, **_profile("Robin", "Robin Quit", "Acme", "engineer", "GB"))])
-    services.cancel_order(cancelled)
+    billing.record_payment(cancelled, amount=cancelled.total, provider="bank", external_id="DEMO-BANK-2")
+    # Cancelled in May, inside the full-refund period: a credit note and a refund for finance to pay out.
+    billing.cancel_with_refund(cancelled, by=quitter, now=end_of_day_aoe(date(2026, 5, 20)))
     # The mentoring lunch is sold out, with someone waiting.
     for email in ("h.mueller@tum.edu", "attendee@confsite.example"):
         person = User.objects.get(email=email)

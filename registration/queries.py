@@ -38,7 +38,7 @@ def active_registration(conference: Conference, user: User) -> Registration | No
     return (
         Registration.objects.filter(conference=conference, user=user, status=Registration.Status.ACTIVE)
         .select_related("category", "pass_product", "order", "registered_by", "needs")
-        .prefetch_related("proofs")
+        .prefetch_related("proofs", "visa_letters")
         .first()
     )
 

@@ -117,6 +117,7 @@ def my_registration(request: HttpRequest, edition: Conference) -> HttpResponse:
         "switch_form": SwitchCategoryForm(registration=registration) if registration else None,
         "checkin_qr": queries.checkin_qr_svg(registration) if registration else "",
         "bank_instructions": getattr(getattr(edition, "registration_settings", None), "bank_instructions", ""),
+        "stripe_enabled": billing.stripe_enabled(),
     }
     return render(request, "registration/my_registration.html", context)
 
@@ -267,7 +268,7 @@ def _own_order(request, edition, reference) -> Order:
 def billing_details(request: HttpRequest, edition: Conference, reference: str) -> HttpResponse:
     order = _own_order(request, edition, reference)
     initial = {k: getattr(order, k) for k in ("billing_name", "billing_address", "vat_id", "po_number", "invoice_email")}
-    form = BillingForm(request.POST or None, initial=initial)
+    form = BillingForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         billing.update_billing(order, by=request.user, **form.cleaned_data)
         if request.POST.get("action") == "proforma":
@@ -289,7 +290,8 @@ def billing_details(request: HttpRequest, edition: Conference, reference: str) -
 def cancel_order(request: HttpRequest, edition: Conference, reference: str) -> HttpResponse:
     """Shows what cancelling gives back under the refund policy, then cancels on confirmation."""
     order = _own_order(request, edition, reference)
-    form = CancelForm(request.POST or None, request.FILES or None)
+    bound = request.method == "POST"
+    form = CancelForm(request.POST if bound else None, request.FILES if bound else None)
     quote, problem = None, None
     if order.is_active:
         try:

@@ -94,7 +94,12 @@ def test_the_demo_loads_icml_2026_in_seoul_and_can_run_twice(client):
     assert (icml.slug, icml.city, icml.time_zone, icml.currency) == ("icml2026", "Seoul", "Asia/Seoul", "USD")
     assert [str(d) for d in (icml.start_date, icml.end_date)] == ["2026-07-06", "2026-07-11"]
     # Registrations in every state, a group order for three, proofs pending and rejected, a waiting list.
-    assert set(Order.objects.values_list("status", flat=True)) == {"pending", "paid", "cancelled", "expired"}
+    assert set(Order.objects.values_list("status", flat=True)) == {"pending", "paid", "refunded", "expired"}
+    from registration.models import Invoice
+
+    assert set(Invoice.objects.values_list("kind", flat=True)) == {"proforma", "invoice", "credit_note"}
+    verify = client.get("/icml2026/documents/verify/DEMO2026VISA/").content.decode()
+    assert "This letter is genuine" in verify and "KIM MINJI" in verify and "M12345678" not in verify
     assert max(o.registrations.count() for o in Order.objects.all()) == 3
     assert set(EligibilityProof.objects.values_list("status", flat=True)) == {"pending", "rejected"}
     assert WaitingListEntry.objects.filter(status="waiting").count() == 1

@@ -218,3 +218,60 @@ def test_the_profile_page_saves_changes(attendee_client, conference, catalogue, 
     assert response.status_code == 302
     registration = Registration.objects.get()
     assert (registration.affiliation, registration.position, registration.needs.dietary) == ("SNU", "postdoc", "halal")
+
+
+def test_pay_by_card_appears_only_when_stripe_is_configured(attendee_client, conference, catalogue, full_pass, industry,
+                                                            settings):
+    attendee_client.post("/icml2026/register/", form_data(industry, full_pass))
+    reference = Order.objects.get().reference
+    html = attendee_client.get("/icml2026/my-registration/").content.decode()
+    assert "Pay by card" not in html
+    assert f"quoting <strong>{reference}</strong>" in html
+    settings.STRIPE_SECRET_KEY = "sk_test_not_a_real_key"
+    html = attendee_client.get("/icml2026/my-registration/").content.decode()
+    assert f'action="/icml2026/pay/stripe/{reference}/"' in html
+
+
+def test_another_buyers_order_pages_are_404(attendee_client, conference, catalogue, full_pass, industry):
+    other = VerifiedUserFactory()
+    order = services.place_order(conference=conference, buyer=other, accept_code_of_conduct=True,
+                                 attendees=[attendee(other.email, industry, full_pass)])
+    assert attendee_client.get(f"/icml2026/orders/{order.reference}/billing/").status_code == 404
+    assert attendee_client.get(f"/icml2026/orders/{order.reference}/cancel/").status_code == 404
+    assert attendee_client.post(f"/icml2026/orders/{order.reference}/cancel/", {"confirm": "on"}).status_code == 404
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PENDING
+
+
+def test_the_cancel_page_shows_the_refund_before_confirming(attendee_client, conference, catalogue, full_pass, industry):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registration import billing
+    from registration.models import RefundPolicy
+
+    RefundPolicy.objects.create(conference=conference, full_refund_until=timezone.now() - timedelta(days=1),
+                                fee_until=timezone.now() + timedelta(days=10), fee_percent=20)
+    attendee_client.post("/icml2026/register/", form_data(industry, full_pass))
+    order = Order.objects.get()
+    billing.record_payment(order, amount=order.total, provider="bank")
+    html = attendee_client.get(f"/icml2026/orders/{order.reference}/cancel/").content.decode()
+    assert '<strong class="refund-amount">1000.00 USD</strong>' in html
+    assert Order.objects.get().status == Order.Status.PAID
+    response = attendee_client.post(f"/icml2026/orders/{order.reference}/cancel/", {}, follow=True)
+    assert "Tick the box to confirm the cancellation." in response.content.decode()
+    response = attendee_client.post(f"/icml2026/orders/{order.reference}/cancel/", {"confirm": "on"}, follow=True)
+    assert f"Order {order.reference} is cancelled; 1000.00 USD will be refunded." in response.content.decode()
+    assert Order.objects.get().status == Order.Status.REFUNDED
+
+
+def test_billing_details_and_a_proforma_from_the_order_page(attendee_client, conference, catalogue, full_pass, industry):
+    attendee_client.post("/icml2026/register/", form_data(industry, full_pass))
+    order = Order.objects.get()
+    url = f"/icml2026/orders/{order.reference}/billing/"
+    response = attendee_client.post(url, {"billing_name": "", "billing_address": "", "action": "proforma"})
+    assert "This field is required." in response.content.decode()
+    response = attendee_client.post(url, {"billing_name": "Acme Robotics", "billing_address": "1 Main St",
+                                          "action": "proforma"}, follow=True)
+    assert "Proforma invoice ICML2026-PF-00001 is ready." in response.content.decode()
+    assert order.invoices.get().kind == "proforma"
