@@ -48,11 +48,14 @@ def from_minor_units(value: int, currency: str) -> Decimal:
 
 
 def paid_amount(order: Order) -> Decimal:
-    return order.payments.filter(status=Payment.Status.CONFIRMED).aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    # Quantized: SQLite's SUM drops trailing zeros (950 instead of 950.00).
+    total = order.payments.filter(status=Payment.Status.CONFIRMED).aggregate(s=Sum("amount"))["s"]
+    return Decimal(total or 0).quantize(CENTS)
 
 
 def refunded_amount(order: Order) -> Decimal:
-    return order.refunds.exclude(status=Refund.Status.FAILED).aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    total = order.refunds.exclude(status=Refund.Status.FAILED).aggregate(s=Sum("amount"))["s"]
+    return Decimal(total or 0).quantize(CENTS)
 
 
 def outstanding(order: Order) -> Decimal:

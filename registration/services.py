@@ -392,7 +392,8 @@ def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idemp
     if offer is not None:
         WaitingListEntry.objects.filter(pk=offer.pk).update(status=WaitingListEntry.Status.CLAIMED)
 
-    _mail(order, buyer, "order_placed", {"order": order, "awaiting_proof": awaiting_proof})
+    lines = list(order.lines.select_related("product", "category", "registration"))
+    _mail(order, buyer, "order_placed", {"order": order, "lines": lines, "awaiting_proof": awaiting_proof})
     for registration in registrations.values():
         if registration.user_id != buyer.pk and registration.order_id == order.pk:
             _mail(registration, registration.user, "group_member_added", {"registration": registration, "buyer": buyer})
