@@ -78,6 +78,7 @@ class AttendeeRequest:
     dietary: str = ""
     accessibility: str = ""
     recruitment_opt_in: bool = False
+    upgrade: bool = False  # pass_product replaces the pass of this person's active registration
 
 
 @dataclass
@@ -170,7 +171,8 @@ def quote(conference: Conference, attendees: Sequence[AttendeeRequest], voucher_
         raise RegistrationClosed()
     book = PriceBook(conference, period)
     voucher = _find_voucher(conference, voucher_code, now) if voucher_code else None
-    lines, _uses = _price_lines(book, attendees, voucher)
+    credits = _upgrade_credits(conference, attendees)
+    lines, _uses = _price_lines(book, attendees, voucher, credits)
     return Quote([(a.email, p, price, off) for a, p, price, off in lines], conference.currency, period.name)
 
 
@@ -189,7 +191,26 @@ def _find_voucher(conference: Conference, code: str, now: datetime, lock: bool =
     return voucher
 
 
-def _price_lines(book: PriceBook, attendees: Sequence[AttendeeRequest], voucher: Voucher | None):
+def _upgrade_credits(conference: Conference, attendees: Sequence[AttendeeRequest]) -> dict[str, Decimal]:
+    """What each upgrading person already paid for their current pass (their credit towards the new one)."""
+    credits: dict[str, Decimal] = {}
+    for attendee in attendees:
+        if not attendee.upgrade:
+            continue
+        email = attendee.email.strip().lower()
+        registration = Registration.objects.filter(conference=conference, user__email=email,
+                                                   status=Registration.Status.ACTIVE).first()
+        if registration is None:
+            raise NotAllowed(_("%(email)s has no registration to upgrade.") % {"email": email})
+        lines = OrderLine.objects.filter(
+            registration=registration, order__status__in=[Order.Status.PENDING, Order.Status.PAID],
+        ).exclude(product__kind=Product.Kind.ADDON)
+        credits[email] = sum((line.amount for line in lines), Decimal("0"))
+    return credits
+
+
+def _price_lines(book: PriceBook, attendees: Sequence[AttendeeRequest], voucher: Voucher | None,
+                 credits: dict[str, Decimal] | None = None):
     lines = []
     uses = 0
     scope = voucher_scope(voucher) if voucher else None
@@ -197,6 +218,12 @@ def _price_lines(book: PriceBook, attendees: Sequence[AttendeeRequest], voucher:
         products = ([attendee.pass_product] if attendee.pass_product else []) + list(attendee.addons)
         for product in products:
             price = book.price(product, attendee.category)
+            if attendee.upgrade and product == attendee.pass_product:
+                credit = (credits or {}).get(attendee.email.strip().lower(), Decimal("0"))
+                if price < credit:
+                    raise NotAllowed(_("%(product)s costs less than your current pass; write to the organisers to "
+                                       "change to a cheaper pass.") % {"product": product.name}, field="pass_product")
+                price -= credit
             off = Decimal("0")
             if voucher and voucher_applies(scope, product, attendee.category) and uses < voucher.max_uses - voucher.used:
                 off = discount(voucher, price)
@@ -303,8 +330,24 @@ def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idemp
         r.user_id: r
         for r in Registration.objects.filter(conference=conference, user__in=users.values(), status=Registration.Status.ACTIVE)
     }
+    upgrades: dict[str, Product] = {}
     for attendee, email in zip(attendees, emails, strict=True):
         user = users[email]
+        if attendee.upgrade:
+            existing = active.get(user.pk)
+            if existing is None:
+                raise NotAllowed(_("%(email)s has no registration to upgrade.") % {"email": email})
+            if buyer.pk not in (existing.user_id, existing.registered_by_id):
+                raise NotAllowed(_("Only the attendee or whoever registered them can change their pass."))
+            current = Product.objects.prefetch_related("quotas").get(pk=existing.pass_product_id)
+            new = Product.objects.prefetch_related("quotas").get(pk=attendee.pass_product.pk)
+            if new.pk == current.pk:
+                raise NotAllowed(_("That is already your pass."), field="pass_product")
+            if {q.pk for q in new.quotas.all()} != {q.pk for q in current.quotas.all()}:
+                raise NotAllowed(_("Changing between %(old)s and %(new)s changes your seat; write to the organisers.")
+                                 % {"old": current.name, "new": new.name}, field="pass_product")
+            upgrades[email] = current
+            continue
         if attendee.pass_product and user.pk in active:
             raise AlreadyRegistered(
                 _("%(email)s is already registered for %(edition)s. Add-ons and pass changes go through “My registration”.")
@@ -318,11 +361,12 @@ def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idemp
                 raise NotAllowed(_("Only the attendee or whoever registered them can add to a registration."))
 
     voucher = _find_voucher(conference, voucher_code, now, lock=True) if voucher_code else None
-    priced, uses = _price_lines(book, attendees, voucher)
+    priced, uses = _price_lines(book, attendees, voucher, _upgrade_credits(conference, attendees) if upgrades else None)
 
     product_ids = {p.pk for _a, p, _price, _off in priced}
     products = {p.pk: p for p in Product.objects.filter(pk__in=product_ids).prefetch_related("quotas")}
-    needs = _seat_needs(products[p.pk] for _a, p, _price, _off in priced)
+    # An upgrade keeps the seat it has (same quotas), so its pass line takes none.
+    needs = _seat_needs(products[p.pk] for a, p, _price, _off in priced if not (a.upgrade and p == a.pass_product))
     if offer is not None:
         # The offered seat is already held for this person: do not take it twice.
         for quota in products[offer.product_id].quotas.all() if offer.product_id in products else ():
@@ -346,7 +390,10 @@ def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idemp
     awaiting_proof = False
     for attendee, email in zip(attendees, emails, strict=True):
         user = users[email]
-        if attendee.pass_product:
+        if attendee.upgrade:
+            registration = active[user.pk]
+            Registration.objects.filter(pk=registration.pk).update(pass_product=attendee.pass_product)
+        elif attendee.pass_product:
             registration = Registration.objects.create(
                 conference=conference,
                 order=order,
@@ -380,6 +427,7 @@ def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idemp
             discount=off,
             voucher=voucher if off else None,
             from_waiting_list=bool(offer and product.pk == offer.product_id),
+            replaces=upgrades.get(attendee.email.strip().lower()) if attendee.upgrade and product == attendee.pass_product else None,
         )
         for attendee, product, price, off in priced
     )
@@ -423,7 +471,11 @@ def _release_order(order: Order) -> None:
     used = Counter(line.voucher_id for line in lines if line.voucher_id)
     for voucher in _locked(Voucher.objects.filter(pk__in=used.keys()).order_by("pk")):
         Voucher.objects.filter(pk=voucher.pk).update(used=max(voucher.used - used[voucher.pk], 0))
-    _release_seats(_seat_needs(line.product for line in lines))
+    _release_seats(_seat_needs(line.product for line in lines if line.replaces_id is None))
+    for line in lines:
+        if line.replaces_id is not None:  # an upgrade that did not go through: back to the old pass
+            Registration.objects.filter(pk=line.registration_id, status=Registration.Status.ACTIVE).update(
+                pass_product=line.replaces_id)
     Registration.objects.filter(order=order).update(status=Registration.Status.CANCELLED)
 
 

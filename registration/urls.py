@@ -10,6 +10,7 @@ urlpatterns = [
     path("my-registration/profile/", views.edit_profile, name="edit_profile"),
     path("my-registration/proof/", views.upload_proof, name="upload_proof"),
     path("my-registration/category/", views.switch_category, name="switch_category"),
+    path("my-registration/upgrade/", views.upgrade_pass, name="upgrade_pass"),
     path("proofs/<int:pk>/", views.proof_file, name="proof_file"),
     path("orders/<str:reference>/billing/", views.billing_details, name="billing_details"),
     path("orders/<str:reference>/cancel/", views.cancel_order, name="cancel_order"),

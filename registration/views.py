@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -319,3 +321,44 @@ def cancel_order(request: HttpRequest, edition: Conference, reference: str) -> H
             return redirect("my_registration", edition.slug)
     context = {"conference": edition, "order": order, "form": form, "quote": quote, "problem": problem}
     return render(request, "registration/cancel.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@edition_view
+@login_required
+def upgrade_pass(request: HttpRequest, edition: Conference) -> HttpResponse:
+    """Change to a dearer pass with the same seat, paying the difference in a further order."""
+    registration = _own_registration(request, edition)
+    current_quotas = {q.pk for q in registration.pass_product.quotas.all()}
+    candidates = Product.objects.filter(conference=edition, is_active=True).exclude(kind=Product.Kind.ADDON).exclude(
+        pk=registration.pass_product_id).prefetch_related("quotas")
+    options = []
+    for product in candidates:
+        if {q.pk for q in product.quotas.all()} != current_quotas:
+            continue
+        request_ = services.AttendeeRequest(email=request.user.email, category=registration.category,
+                                            pass_product=product, upgrade=True)
+        try:
+            options.append((product, services.quote(edition, [request_]).total))
+        except RegistrationError:
+            continue
+    if request.method == "POST":
+        chosen = next((p for p, _total in options if str(p.pk) == request.POST.get("pass_product")), None)
+        if chosen is None:
+            messages.error(request, _("Choose one of the passes listed."))
+        else:
+            try:
+                order = services.place_order(
+                    conference=edition, buyer=request.user, accept_code_of_conduct=True,
+                    idempotency_key=request.POST.get("idempotency_key", "")[:64],
+                    attendees=[services.AttendeeRequest(email=request.user.email, category=registration.category,
+                                                        pass_product=chosen, upgrade=True)],
+                )
+            except RegistrationError as error:
+                messages.error(request, str(error.message))
+            else:
+                messages.success(request, _("Order %(ref)s upgrades you to %(pass)s.")
+                                 % {"ref": order.reference, "pass": chosen.name})
+                return redirect("my_registration", edition.slug)
+    return render(request, "registration/upgrade.html", {"conference": edition, "registration": registration,
+                                                         "options": options, "idempotency_key": uuid.uuid4().hex})

@@ -420,6 +420,10 @@ class OrderLine(models.Model):
     discount = models.DecimalField(_("discount"), max_digits=10, decimal_places=2, default=Decimal("0"))
     voucher = models.ForeignKey(Voucher, null=True, blank=True, on_delete=models.PROTECT, related_name="lines")
     from_waiting_list = models.BooleanField(default=False, editable=False)
+    replaces = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False,
+        verbose_name=_("upgrade from"), help_text=_("Set on a pass upgrade: the pass it replaces."),
+    )
 
     class Meta:
         verbose_name = _("order line")

@@ -178,3 +178,42 @@ def test_a_paid_order_can_be_marked_and_cancelled(conference, catalogue, full_pa
     assert Quota.objects.get(name="Venue (in person)").held == 0
     # Cancelled: the person may register again.
     place(conference, buyer, [attendee(buyer.email, industry, full_pass)])
+
+
+def test_a_person_upgrades_their_pass_paying_the_difference(conference, catalogue, industry):
+    from registration.models import Product
+
+    main, full = catalogue.products[Product.Kind.MAIN], catalogue.products[Product.Kind.FULL]
+    buyer = VerifiedUserFactory()
+    first = place(conference, buyer, [attendee(buyer.email, industry, main)])
+    services.mark_paid(first)
+    upgrade = services.AttendeeRequest(email=buyer.email, category=industry, pass_product=full, upgrade=True)
+    assert services.quote(conference, [upgrade]).total == Decimal("300.00")
+    order = place(conference, buyer, [upgrade])
+    assert order.total == Decimal("300.00")
+    line = order.lines.get()
+    assert (line.product, line.replaces, line.price) == (full, main, Decimal("300.00"))
+    registration = Registration.objects.get()
+    assert registration.pass_product == full and registration.order == first
+    assert Quota.objects.get(name="Venue (in person)").held == 1
+    # The upgrade expires unpaid: back to the main-conference pass, the seat untouched.
+    services.expire_order(order, now=order.expires_at + timedelta(seconds=1))
+    registration.refresh_from_db()
+    assert registration.pass_product == main and registration.status == Registration.Status.ACTIVE
+    assert Quota.objects.get(name="Venue (in person)").held == 1
+
+
+def test_a_downgrade_or_a_change_of_seat_goes_through_the_organisers(conference, catalogue, industry):
+    from registration.models import Product
+
+    buyer = VerifiedUserFactory()
+    place(conference, buyer, [attendee(buyer.email, industry, catalogue.products[Product.Kind.FULL])])
+    cheaper = services.AttendeeRequest(email=buyer.email, category=industry,
+                                       pass_product=catalogue.products[Product.Kind.MAIN], upgrade=True)
+    with pytest.raises(NotAllowed, match="costs less than your current pass"):
+        place(conference, buyer, [cheaper])
+    virtual = services.AttendeeRequest(email=buyer.email, category=industry,
+                                       pass_product=catalogue.products[Product.Kind.VIRTUAL], upgrade=True)
+    with pytest.raises(NotAllowed, match="changes your seat; write to the organisers"):
+        place(conference, buyer, [virtual])
+    assert Order.objects.count() == 1

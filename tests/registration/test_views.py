@@ -275,3 +275,19 @@ def test_billing_details_and_a_proforma_from_the_order_page(attendee_client, con
                                           "action": "proforma"}, follow=True)
     assert "Proforma invoice ICML2026-PF-00001 is ready." in response.content.decode()
     assert order.invoices.get().kind == "proforma"
+
+
+def test_an_attendee_upgrades_their_pass_from_my_registration(attendee_client, conference, catalogue, industry):
+    main = catalogue.products[Product.Kind.MAIN]
+    full = catalogue.products[Product.Kind.FULL]
+    attendee_client.post("/icml2026/register/", form_data(industry, main))
+    html = attendee_client.get("/icml2026/my-registration/upgrade/").content.decode()
+    assert "Full conference: pay 300.00 USD more" in html
+    assert "Virtual pass" not in html  # another seat: through the organisers
+    response = attendee_client.post("/icml2026/my-registration/upgrade/", {"pass_product": "-1"}, follow=True)
+    assert "Choose one of the passes listed." in response.content.decode()
+    response = attendee_client.post("/icml2026/my-registration/upgrade/", {"pass_product": full.pk, "idempotency_key": "u1"},
+                                    follow=True)
+    assert "upgrades you to Full conference" in response.content.decode()
+    assert Registration.objects.get().pass_product == full
+    assert Order.objects.count() == 2
