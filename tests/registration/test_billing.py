@@ -67,6 +67,8 @@ def test_paying_in_full_marks_paid_issues_the_invoice_and_mails_a_receipt(order,
     assert invoice.recipient["email"] == "buyer@acme.example"
     assert payment.recorded_by == staff_user
     assert OutboxEmail.objects.filter(purpose="registration.payment_received").count() == 2
+    receipt_mail = OutboxEmail.objects.get(purpose="registration.payment_received", object_key=f"payment:{payment.pk}")
+    assert f"/icml2026/documents/receipts/{payment.pk}/pdf/" in receipt_mail.body_text
 
 
 @pytest.mark.parametrize(("amount", "message"), [
