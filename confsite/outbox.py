@@ -65,23 +65,19 @@ def queue_email(
     headers: Mapping[str, str] | None = None,
 ) -> OutboxEmail:
     """Write one outbox row (or find the one already written for this event) and send after commit."""
-    with transaction.atomic():
-        row, created = OutboxEmail.objects.get_or_create(
-            purpose=purpose,
-            object_key=object_key,
-            recipient=recipient.strip().lower(),
-            defaults={
-                "subject": subject[:255],
-                "body_text": body_text,
-                "body_html": body_html,
-                "language": language,
-                "conference": conference,
-                "headers": dict(headers or {}),
-                "from_email": settings.DEFAULT_FROM_EMAIL,
-            },
-        )
-        if created:
-            transaction.on_commit(lambda: dispatch(row.pk))
+    recipient = recipient.strip().lower()
+    # INSERT … ON CONFLICT DO NOTHING, then read the row back: two statements, no savepoints, and a
+    # concurrent writer of the same event simply finds the row the other one wrote.
+    OutboxEmail.objects.bulk_create(
+        [OutboxEmail(purpose=purpose, object_key=object_key, recipient=recipient, subject=subject[:255],
+                     body_text=body_text, body_html=body_html, language=language, conference=conference,
+                     headers=dict(headers or {}), from_email=settings.DEFAULT_FROM_EMAIL)],
+        ignore_conflicts=True,
+    )
+    row = OutboxEmail.objects.get(purpose=purpose, object_key=object_key, recipient=recipient)
+    if row.status == OutboxEmail.Status.PENDING and row.attempts == 0:
+        # A second dispatch of the same row is harmless: only one worker can claim it.
+        transaction.on_commit(lambda: dispatch(row.pk))
     return row
 
 

@@ -1,4 +1,5 @@
-"""Registration API: attendees read their registrations and orders and place orders; staff read all.
+"""Registration API: attendees read their registrations, orders, payments, refunds and documents and
+place orders; staff with the matching view permission read all of the edition.
 
 Edition-scoped under /api/<edition>/ and calling the same services as the pages. Authentication is
 the browser's session or a token (`Authorization: Token <key>`, from POST /api/auth/token/).
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib.auth import authenticate
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +35,18 @@ from confsite.models import Conference
 from . import queries, services
 from .eligibility import is_verified
 from .errors import AlreadyRegistered, RegistrationError, SoldOut, TryAgain
-from .models import Category, Order, OrderLine, Product, Registration
+from .models import (
+    Category,
+    Invoice,
+    Order,
+    OrderLine,
+    PassportData,
+    Payment,
+    Product,
+    Refund,
+    Registration,
+    VisaLetter,
+)
 
 # Refusals caused by the edition's state, not by the request: the same request may succeed later.
 CONFLICTS = (SoldOut, AlreadyRegistered, TryAgain)
@@ -45,15 +57,19 @@ MAX_ID = 2**63 - 1
 # A bound on the work one request can ask for; the edition's own group limit is checked by the service.
 MAX_ATTENDEES = 1000
 PROFILE_REQUIRED = ("badge_name", "legal_name", "affiliation", "position", "country")
+ORDER_REFERENCE_MAX = Order._meta.get_field("reference").max_length
+# The same permissions the PDF downloads check (registration.document_views).
+FINANCE = "registration.view_finance"
+PASSPORT_DATA = "registration.view_passportdata"
 
 EDITION = OpenApiParameter(
     "edition", OpenApiTypes.STR, OpenApiParameter.PATH, description=_lazy("The edition's URL slug, e.g. icml2026.")
 )
 
 
-def sees_all(user, permission: str) -> bool:
-    """Organisers with the model's view permission see every row of the edition."""
-    return user.is_staff and user.has_perm(permission)
+def sees_all(user, *permissions: str) -> bool:
+    """Organisers with the model's view permission (any of those named) see every row of the edition."""
+    return user.is_staff and any(user.has_perm(permission) for permission in permissions)
 
 
 def error_response(error: RegistrationError) -> Response:
@@ -141,6 +157,80 @@ class OrderSerializer(serializers.ModelSerializer):
         model = Order
         fields = ["reference", "status", "total", "currency", "created_at", "expires_at", "lines"]
         read_only_fields = fields
+
+
+def _document_path(name: str, context: dict, pk: int) -> str:
+    return reverse(name, kwargs={"edition": context["edition"].slug, "pk": pk})
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    """Money received or on its way; who recorded it, notes and provider references stay in the admin."""
+
+    order = serializers.CharField(source="order.reference", read_only=True, help_text=_lazy("The order it pays."))
+    receipt_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Payment
+        fields = ["id", "order", "provider", "status", "amount", "currency", "created_at", "confirmed_at",
+                  "receipt_url"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text=_lazy(
+        "Path of the receipt PDF for a received payment, null otherwise. It downloads for the buyer and for "
+        "organisers with view_finance.")))
+    def get_receipt_url(self, payment: Payment) -> str | None:
+        if payment.status != Payment.Status.CONFIRMED:
+            return None
+        return _document_path("receipt_pdf", self.context, payment.pk)
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    """Money going back to the buyer; a visa refusal sent with the cancellation is never included."""
+
+    order = serializers.CharField(source="order.reference", read_only=True, help_text=_lazy("The order refunded."))
+
+    class Meta:
+        model = Refund
+        fields = ["id", "order", "amount", "currency", "status", "reason", "created_at", "completed_at"]
+        read_only_fields = fields
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(source="display_number", read_only=True,
+                                   help_text=_lazy("As printed on the document, e.g. ICML2026-INV-00001."))
+    gross = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True,
+                                     help_text=_lazy("The total including tax; negative on a credit note."))
+    order = serializers.CharField(source="order.reference", read_only=True)
+    pdf_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = ["id", "kind", "number", "gross", "currency", "issued_at", "order", "pdf_url"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(help_text=_lazy(
+        "Path of the PDF; it downloads for the buyer and for organisers with view_finance.")))
+    def get_pdf_url(self, invoice: Invoice) -> str:
+        return _document_path("invoice_pdf", self.context, invoice.pk)
+
+
+class VisaLetterSerializer(serializers.ModelSerializer):
+    """A letter's public reference and its PDF; never the passport data it prints, nor the name on it."""
+
+    pdf_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = VisaLetter
+        fields = ["id", "reference", "registration", "issued_at", "pdf_url"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text=_lazy(
+        "Path of the PDF; null once the passport data was deleted after the conference. It downloads for the "
+        "attendee and for organisers with view_passportdata.")))
+    def get_pdf_url(self, letter: VisaLetter) -> str | None:
+        if not letter.pdf.name and not letter.has_passport:
+            return None
+        return _document_path("visa_letter_pdf", self.context, letter.pk)
 
 
 # --- Serializers: input --------------------------------------------------------------------------
@@ -260,6 +350,24 @@ class OrderFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
 
 
+class OrderReferenceFilter(serializers.Serializer):
+    order = serializers.CharField(max_length=ORDER_REFERENCE_MAX, required=False,
+                                  help_text=_lazy("Order reference, e.g. ICML26-7KQ2M"))
+
+
+class PaymentFilterSerializer(OrderReferenceFilter):
+    status = serializers.ChoiceField(choices=Payment.Status.choices, required=False)
+    provider = serializers.ChoiceField(choices=Payment.Provider.choices, required=False)
+
+
+class RefundFilterSerializer(OrderReferenceFilter):
+    status = serializers.ChoiceField(choices=Refund.Status.choices, required=False)
+
+
+class InvoiceFilterSerializer(OrderReferenceFilter):
+    kind = serializers.ChoiceField(choices=Invoice.Kind.choices, required=False)
+
+
 class TokenRequestSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"},
@@ -289,6 +397,10 @@ class EditionScoped:
         query = serializer_class(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return query.validated_data
+
+    def get_serializer_context(self) -> dict:
+        # Document links name the edition; the schema generator builds serializers before there is one.
+        return {**super().get_serializer_context(), "edition": getattr(self, "edition", None)}
 
 
 @extend_schema(parameters=[EDITION], tags=["registrations"])
@@ -399,6 +511,104 @@ class OrderViewSet(EditionScoped, mixins.ListModelMixin, mixins.RetrieveModelMix
         location = reverse("api-order-detail", kwargs={"edition": self.edition.slug, "reference": order.reference})
         return Response(self.get_serializer(order).data, headers={"Location": location},
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def _filtered(rows: QuerySet, wanted: dict, lookups: dict[str, str]) -> QuerySet:
+    for param, lookup in lookups.items():
+        if param in wanted:
+            rows = rows.filter(**{lookup: wanted[param]})
+    return rows
+
+
+@extend_schema(parameters=[EDITION], tags=["payments"])
+class PaymentViewSet(EditionScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Payments: buyers see the payments of the orders they bought; organisers with view_payment or
+    view_finance see all of the edition. `receipt_url` is the path of a received payment's receipt PDF."""
+
+    queryset = Payment.objects.none()
+    serializer_class = PaymentSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet[Payment]:
+        if getattr(self, "swagger_fake_view", False):
+            return Payment.objects.none()
+        payments = (Payment.objects.filter(order__conference=self.edition).select_related("order")
+                    .order_by("-created_at", "-pk"))
+        if not sees_all(self.request.user, "registration.view_payment", FINANCE):
+            payments = payments.filter(order__buyer=self.request.user)
+        return _filtered(payments, self.filters(PaymentFilterSerializer),
+                         {"status": "status", "provider": "provider", "order": "order__reference"})
+
+    @extend_schema(parameters=[PaymentFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+
+@extend_schema(parameters=[EDITION], tags=["payments"])
+class RefundViewSet(EditionScoped, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Refunds: buyers see the refunds of the orders they bought; organisers with view_refund or
+    view_finance see all of the edition."""
+
+    queryset = Refund.objects.none()
+    serializer_class = RefundSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet[Refund]:
+        if getattr(self, "swagger_fake_view", False):
+            return Refund.objects.none()
+        refunds = (Refund.objects.filter(order__conference=self.edition).select_related("order")
+                   .order_by("-created_at", "-pk"))
+        if not sees_all(self.request.user, "registration.view_refund", FINANCE):
+            refunds = refunds.filter(order__buyer=self.request.user)
+        return _filtered(refunds, self.filters(RefundFilterSerializer), {"status": "status", "order": "order__reference"})
+
+    @extend_schema(parameters=[RefundFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+
+@extend_schema(parameters=[EDITION], tags=["documents"])
+class InvoiceViewSet(EditionScoped, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Invoices, proformas and credit notes: buyers see those of the orders they bought; organisers
+    with view_finance see all of the edition. Visa letters are listed apart, under visa-letters/."""
+
+    queryset = Invoice.objects.none()
+    serializer_class = InvoiceSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet[Invoice]:
+        if getattr(self, "swagger_fake_view", False):
+            return Invoice.objects.none()
+        invoices = (Invoice.objects.filter(conference=self.edition).select_related("conference", "order")
+                    .order_by("-issued_at", "-pk"))
+        if not sees_all(self.request.user, FINANCE):
+            invoices = invoices.filter(order__buyer=self.request.user)
+        return _filtered(invoices, self.filters(InvoiceFilterSerializer), {"kind": "kind", "order": "order__reference"})
+
+    @extend_schema(parameters=[InvoiceFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+
+@extend_schema(parameters=[EDITION], tags=["documents"])
+class VisaLetterViewSet(EditionScoped, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Visa invitation letters: attendees see their own (not those of people they bought for);
+    organisers with view_passportdata see all of the edition. No passport data is ever listed."""
+
+    queryset = VisaLetter.objects.none()
+    serializer_class = VisaLetterSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet[VisaLetter]:
+        if getattr(self, "swagger_fake_view", False):
+            return VisaLetter.objects.none()
+        # Whether the passport data is still there, without reading it.
+        letters = (VisaLetter.objects.filter(registration__conference=self.edition)
+                   .annotate(has_passport=Exists(PassportData.objects.filter(letter=OuterRef("pk"))))
+                   .order_by("-issued_at", "-pk"))
+        if not sees_all(self.request.user, PASSPORT_DATA):
+            letters = letters.filter(registration__user=self.request.user)
+        return letters
 
 
 class TokenEmailThrottle(SimpleRateThrottle):

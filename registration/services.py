@@ -377,6 +377,8 @@ def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idemp
         Voucher.objects.filter(pk=voucher.pk).update(used=voucher.used + uses)
 
     total = sum((price - off for _a, _p, price, off in priced), Decimal("0"))
+    # Nothing to pay (a complimentary voucher): paid at once. Otherwise a proof still to come gets the
+    # same time to upload it as payment does; review pauses the clock.
     order = Order.objects.create(
         conference=conference,
         reference=_new_reference(reg_settings.order_prefix),
@@ -385,6 +387,9 @@ def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idemp
         total=total,
         created_at=now,
         idempotency_key=idempotency_key,
+        status=Order.Status.PAID if total == 0 else Order.Status.PENDING,
+        paid_at=now if total == 0 else None,
+        expires_at=None if total == 0 else now + timedelta(days=reg_settings.payment_days),
     )
     registrations: dict[str, Registration] = {}
     awaiting_proof = False
@@ -405,9 +410,10 @@ def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idemp
                 code_of_conduct_accepted_at=now,
                 **{k: v for k, v in attendee.profile.items() if k in PROFILE_FIELDS},
             )
-            SensitiveNeeds.objects.create(
-                registration=registration, dietary=attendee.dietary, accessibility=attendee.accessibility
-            )
+            if attendee.dietary or attendee.accessibility:
+                SensitiveNeeds.objects.create(
+                    registration=registration, dietary=attendee.dietary, accessibility=attendee.accessibility
+                )
             awaiting_proof |= registration.eligibility == Registration.Eligibility.PROOF_NEEDED
             if attendee.recruitment_opt_in and user.pk == buyer.pk:
                 text = consent.latest_text(conference, RECRUITMENT)
@@ -431,12 +437,6 @@ def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idemp
         )
         for attendee, product, price, off in priced
     )
-    if total == 0:
-        order.status, order.paid_at = Order.Status.PAID, now
-    else:
-        # A proof still to come gives the same time to upload it; review pauses the clock.
-        order.expires_at = now + timedelta(days=reg_settings.payment_days)
-    order.save(update_fields=["status", "paid_at", "expires_at"])
     if offer is not None:
         WaitingListEntry.objects.filter(pk=offer.pk).update(status=WaitingListEntry.Status.CLAIMED)
 

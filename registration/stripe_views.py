@@ -12,8 +12,16 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from confsite.editions import edition_view
 from confsite.models import Conference
@@ -77,25 +85,71 @@ def cancelled(request: HttpRequest, edition: Conference, reference: str) -> Http
     return redirect("my_registration", edition.slug)
 
 
-@csrf_exempt
-@require_POST
-def webhook(request: HttpRequest) -> HttpResponse:
-    """Stripe's signed events. 400 for a bad signature or body (nothing changes); 409 asks Stripe to
-    send the event again later; 200 for everything else, including replays and types we ignore."""
-    if not billing.stripe_enabled():
-        raise Http404
-    try:
-        event = stripe.Webhook.construct_event(request.body, request.headers.get("Stripe-Signature"),
-                                               settings.STRIPE_WEBHOOK_SECRET)
-    except (ValueError, stripe.SignatureVerificationError) as exc:
-        logger.warning("Stripe webhook rejected: %s", exc)
-        return HttpResponseBadRequest("Invalid payload or signature.", content_type="text/plain")
-    try:
-        stripe_provider.handle_event(event.to_dict())
-    except stripe_provider.RetryLater:
-        return HttpResponse("Not ready; send again later.", status=409, content_type="text/plain")
-    except (KeyError, TypeError) as exc:
-        # Signed by Stripe but not shaped as expected: refuse it (Stripe retries) rather than fail.
-        logger.exception("Stripe event %s not understood: %s", getattr(event, "id", "?"), exc)
-        return HttpResponseBadRequest("Event not understood.", content_type="text/plain")
-    return HttpResponse("OK", content_type="text/plain")
+class AnyAccept(BaseContentNegotiation):
+    """Neither Stripe's Accept header nor a ?format= parameter can turn an event away (no 406 or 404):
+    the webhook answers in plain text, and its error answers in JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+TEXT = "text/plain"
+
+
+class StripeWebhookView(APIView):
+    """Stripe's signed events, for every edition (events name their order). A DRF view so that it is
+    described in the API schema; it authenticates nobody (the signature is the credential), needs
+    no CSRF token and reads the body raw, since the signature covers its exact bytes."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]  # for the schema: request.data is never read
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = AnyAccept
+    http_method_names = ["post"]
+
+    @extend_schema(
+        operation_id="stripe_webhook",
+        summary=_lazy("Stripe's webhook"),
+        request={"application/json": OpenApiTypes.OBJECT},
+        parameters=[OpenApiParameter(
+            "Stripe-Signature", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+            description=_lazy("Stripe's signature of the body with the endpoint's signing secret."),
+        )],
+        responses={
+            (200, TEXT): OpenApiResponse(OpenApiTypes.STR, description=_lazy("Handled, a replay, or ignored.")),
+            (400, TEXT): OpenApiResponse(OpenApiTypes.STR, description=_lazy(
+                "Invalid payload or signature, or an event not understood; nothing changed.")),
+            404: OpenApiResponse(description=_lazy("Card payment is not available.")),
+            (409, TEXT): OpenApiResponse(OpenApiTypes.STR, description=_lazy(
+                "Not ready (the event is ahead of its record); Stripe sends it again later.")),
+        },
+        tags=["stripe"],
+    )
+    def post(self, request: Request) -> HttpResponse:
+        """Stripe's signed events. 400 for a bad signature or body (nothing changes); 409 asks Stripe to
+        send the event again later; 200 for everything else, including replays and types we ignore;
+        404 while card payment is off."""
+        if not billing.stripe_enabled():
+            raise Http404
+        try:
+            event = stripe.Webhook.construct_event(request.body, request.headers.get("Stripe-Signature"),
+                                                   settings.STRIPE_WEBHOOK_SECRET)
+        except (ValueError, stripe.SignatureVerificationError) as exc:
+            logger.warning("Stripe webhook rejected: %s", exc)
+            return HttpResponseBadRequest("Invalid payload or signature.", content_type=TEXT)
+        try:
+            stripe_provider.handle_event(event.to_dict())
+        except stripe_provider.RetryLater:
+            return HttpResponse("Not ready; send again later.", status=409, content_type=TEXT)
+        except (KeyError, TypeError) as exc:
+            # Signed by Stripe but not shaped as expected: refuse it (Stripe retries) rather than fail.
+            logger.exception("Stripe event %s not understood: %s", getattr(event, "id", "?"), exc)
+            return HttpResponseBadRequest("Event not understood.", content_type=TEXT)
+        return HttpResponse("OK", content_type=TEXT)
+
+
+webhook = StripeWebhookView.as_view()
