@@ -10,6 +10,19 @@ from .editions import make_current
 from .models import Conference, ConsentRecord, ConsentText, OutboxEmail, PeriodicRun, User
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Records written only by services (ledgers, issued documents, job runs): organisers read them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
@@ -86,7 +99,7 @@ class ConsentTextAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(ViewOnlyAdmin):
     """The ledger is append-only: organisers read it, nobody edits it here."""
 
     list_display = ["recorded_at", "user", "conference", "purpose", "action", "text"]
@@ -96,22 +109,7 @@ class ConsentRecordAdmin(admin.ModelAdmin):
     list_select_related = ["user", "conference", "text"]
     autocomplete_fields = ["user"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(PeriodicRun)
-class PeriodicRunAdmin(admin.ModelAdmin):
+class PeriodicRunAdmin(ViewOnlyAdmin):
     list_display = ["name", "last_started_at", "last_finished_at", "last_error"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

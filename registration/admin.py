@@ -25,6 +25,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from confsite.admin import ViewOnlyAdmin
 from confsite.models import Conference
 
 from . import billing, services
@@ -830,7 +831,7 @@ class RefundAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ViewOnlyAdmin):
     """Issued documents are immutable: no add, change or delete here."""
 
     list_display = ["number_display", "kind", "order", "gross", "currency", "issued_at"]
@@ -844,15 +845,6 @@ class InvoiceAdmin(admin.ModelAdmin):
     def number_display(self, obj):
         return obj.display_number
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RefundPolicy)
 class RefundPolicyAdmin(admin.ModelAdmin):
@@ -861,30 +853,18 @@ class RefundPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(VisaLetter)
-class VisaLetterAdmin(admin.ModelAdmin):
+class VisaLetterAdmin(ViewOnlyAdmin):
     """Letters, never their passport data: that stays in its own model behind view_passportdata."""
 
     list_display = ["reference", "registration", "issued_at"]
     search_fields = ["reference"]
     list_select_related = ["registration"]
-    fields = ["reference", "registration", "name_on_letter", "role", "issued_at"]
+    fields = ["reference", "registration", "role", "issued_at"]  # the name on it is the passport name
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(ViewOnlyAdmin):
     list_display = ["received_at", "type", "event_id"]
     list_filter = ["type"]
     search_fields = ["event_id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
