@@ -566,20 +566,11 @@ class SensitiveNeedsAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
 
 
 @admin.register(RevokedCheckinToken)
-class RevokedCheckinTokenAdmin(admin.ModelAdmin):
+class RevokedCheckinTokenAdmin(ViewOnlyAdmin):
     list_display = ["token", "registration", "revoked_at"]
     list_filter = ["registration__conference"]
     search_fields = ["token", "registration__badge_name", "registration__user__email"]
     list_select_related = ["registration__conference"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- Eligibility ---------------------------------------------------------------------------------
