@@ -1,3 +1,4 @@
+"""Schedule: rooms, sessions, papers, poster boards, releases, personal schedules and exports."""
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -6,3 +7,8 @@ class ScheduleConfig(AppConfig):
     name = "schedule"
     verbose_name = _("Schedule")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()
