@@ -82,4 +82,6 @@ def time_zone_note(conference) -> dict:
     """The "Times are in KST (Asia/Seoul)" line with the script's switch button (hidden without JS)."""
     return {"conference": conference, "label": zone_label(conference),
             "switch_label": _("Show times in my time zone"),
-            "back_label": _("Show times in %(zone)s") % {"zone": zone_label(conference)}}
+            "back_label": _("Show times in %(zone)s") % {"zone": zone_label(conference)},
+            # The script fills in the viewer's zone name.
+            "viewer_text": _("Times are in your time zone (%(zone)s).")}
