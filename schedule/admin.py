@@ -148,3 +148,77 @@ class CalendarFeedAdmin(ViewOnlyAdmin):
     list_filter = ["conference"]
     list_select_related = ["user", "conference"]
     exclude = ["token"]
+
+
+# --- Releases: "Publish a release" (personal schedule & releases) -----------------------------------
+# A view on the Release changelist (button "Publish a release"): shows what publishing now would change
+# (the working copy against the latest release), then publishes with an optional comment. Needs the
+# "add release" permission; the service writes the release, its slots and the digest e-mails at once.
+
+from django import forms as _forms  # noqa: E402
+from django.contrib import messages as _messages  # noqa: E402
+from django.core.exceptions import PermissionDenied as _PermissionDenied  # noqa: E402
+from django.shortcuts import redirect as _redirect  # noqa: E402
+from django.template.response import TemplateResponse as _TemplateResponse  # noqa: E402
+from django.urls import path as _path  # noqa: E402
+
+from confsite.models import Conference as _Conference  # noqa: E402
+
+from . import releases as _releases  # noqa: E402
+from . import services as _services  # noqa: E402
+
+
+class PublishReleaseForm(_forms.Form):
+    conference = _forms.ModelChoiceField(queryset=_Conference.objects.order_by("-start_date"), label=_("edition"))
+    comment = _forms.CharField(label=_("comment"), max_length=500, required=False,
+                               help_text=_("Shown on the public changelog and in the digest e-mails, "
+                                           "e.g. “Poster session 3 moved to Hall C”."))
+
+
+class PublishingReleaseAdmin(ReleaseAdmin):
+    change_list_template = "admin/schedule/release/change_list.html"
+
+    def get_urls(self):
+        return [_path("publish/", self.admin_site.admin_view(self.publish_view), name="schedule_release_publish"),
+                *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_publish": request.user.has_perm("schedule.add_release")}
+        return super().changelist_view(request, extra_context)
+
+    def publish_view(self, request):
+        if not request.user.has_perm("schedule.add_release"):
+            raise _PermissionDenied
+        initial = {}
+        current = _Conference.objects.filter(is_current=True).first()
+        if current is not None:
+            initial["conference"] = current
+        form = PublishReleaseForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            conference = form.cleaned_data["conference"]
+            try:
+                release = _services.publish_release(conference, user=request.user, comment=form.cleaned_data["comment"])
+            except _services.ScheduleError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(request, _("Published release %(number)s of %(edition)s.")
+                                  % {"number": release.number, "edition": conference.short_name}, _messages.SUCCESS)
+                return _redirect("admin:schedule_release_changelist")
+        chosen = form.cleaned_data.get("conference") if form.is_bound and form.is_valid() else initial.get("conference")
+        if request.method == "GET" and request.GET.get("conference", "").isdigit():
+            chosen = _Conference.objects.filter(pk=int(request.GET["conference"])).first() or chosen
+            if chosen is not None:
+                form = PublishReleaseForm(initial={"conference": chosen})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Publish a release"),
+            "form": form,
+            "conference": chosen,
+            "pending": _releases.pending_changes(chosen) if chosen is not None else [],
+        }
+        return _TemplateResponse(request, "admin/schedule/release/publish.html", context)
+
+
+admin.site.unregister(Release)
+admin.site.register(Release, PublishingReleaseAdmin)
