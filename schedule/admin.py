@@ -222,3 +222,177 @@ class PublishingReleaseAdmin(ReleaseAdmin):
 
 admin.site.unregister(Release)
 admin.site.register(Release, PublishingReleaseAdmin)
+
+
+# --- Papers import and poster boards (import, boards, author conflicts) ------------------------------
+# "Import papers" on the Paper changelist (needs "add paper"): the same import as `manage.py
+# import_papers`, with its dry run and row-level report. On the Session changelist: the action
+# "Assign poster boards" (needs "change session") and the list of authors with posters in two
+# overlapping poster sessions (needs "view session"). The classes below extend whatever admin is
+# registered for Paper and Session at this point, so other sections' additions are kept.
+
+from django import forms  # noqa: E402
+from django.contrib import messages  # noqa: E402
+from django.core.exceptions import PermissionDenied  # noqa: E402
+from django.template.response import TemplateResponse  # noqa: E402
+from django.urls import path, reverse  # noqa: E402
+from django.utils.html import format_html  # noqa: E402
+
+from confsite.models import Conference  # noqa: E402
+
+from . import boards as _boards  # noqa: E402
+from . import importing as _importing  # noqa: E402
+from .services import ScheduleError  # noqa: E402
+
+REPORT_ROWS = 500
+
+
+class ImportPapersForm(forms.Form):
+    conference = forms.ModelChoiceField(queryset=Conference.objects.order_by("-start_date"), label=_("edition"))
+    file = forms.FileField(label=_("file"), help_text=_("A CSV or JSON export in UTF-8, at most 50 MB."))
+    format = forms.ChoiceField(label=_("format"), initial="auto", choices=[
+        ("auto", _("from the file name (.csv or .json)")), ("csv", "CSV"), ("json", "JSON")])
+    mapping = forms.ChoiceField(label=_("field mapping"), initial="openreview", choices=[
+        ("openreview", _("OpenReview export (id, title, authors, authorids, affiliations as lists)")),
+        ("openreview-api", _("OpenReview API notes (content.title.value …)")),
+        ("csv", _("Spreadsheet (id, title, authors, author_ids, author_emails … separated by “;”)")),
+    ])
+    custom_mapping = forms.CharField(
+        label=_("custom mapping"), required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=_("Optional JSON with the keys that differ from the preset, e.g. "
+                    "{\"title\": \"Paper Title\", \"author_separator\": \",\"}."))
+    dry_run = forms.BooleanField(label=_("dry run: only report what would change"), required=False, initial=True)
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is None or "mapping" not in cleaned:
+            return cleaned
+        fmt = cleaned.get("format")
+        if fmt == "auto":
+            fmt = _importing.guess_format(upload.name)
+            if fmt is None:
+                raise forms.ValidationError(_("Choose the format: the file name ends neither in .csv nor in .json."))
+        try:
+            mapping = _importing.load_mapping(cleaned["mapping"], cleaned.get("custom_mapping") or None)
+            _importing.check_size(upload.size)
+            cleaned["records"] = _importing.read_records(upload.read(), fmt, mapping)
+        except _importing.ImportFileError as error:
+            raise forms.ValidationError(str(error)) from None
+        cleaned["field_mapping"] = mapping
+        return cleaned
+
+
+class ImportingPaperAdmin(type(admin.site._registry[Paper])):
+    change_list_template = "admin/schedule/paper/change_list.html"
+
+    def get_urls(self):
+        return [path("import/", self.admin_site.admin_view(self.import_view), name="schedule_paper_import"),
+                *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import": request.user.has_perm("schedule.add_paper")}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        if not request.user.has_perm("schedule.add_paper"):
+            raise PermissionDenied
+        current = Conference.objects.filter(is_current=True).first()
+        form = ImportPapersForm(request.POST or None, request.FILES or None,
+                                initial={"conference": current} if current else {})
+        report = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            report = _importing.import_papers(data["conference"], data["records"], data["field_mapping"],
+                                              dry_run=data["dry_run"])
+            prefix = _("Dry run: nothing was written.") + " " if report.dry_run else ""
+            self.message_user(request, prefix + report.summary(),
+                              messages.WARNING if report.errors else messages.SUCCESS)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import papers"),
+            "form": form,
+            "report": report,
+            "errors_shown": report.errors[:REPORT_ROWS] if report else [],
+            "errors_hidden": max(0, len(report.errors) - REPORT_ROWS) if report else 0,
+            "updated_shown": list(report.updated.items())[:REPORT_ROWS] if report else [],
+            "created_shown": report.created[:REPORT_ROWS] if report else [],
+            "report_rows": REPORT_ROWS,
+        }
+        return TemplateResponse(request, "admin/schedule/paper/import.html", context)
+
+
+admin.site.unregister(Paper)
+admin.site.register(Paper, ImportingPaperAdmin)
+
+
+_SessionAdminBase = type(admin.site._registry[Session])
+
+
+class PosterBoardSessionAdmin(_SessionAdminBase):
+    change_list_template = "admin/schedule/session/change_list.html"
+    actions = [*(_SessionAdminBase.actions or []), "assign_poster_boards"]
+
+    @admin.action(description=_("Assign poster boards"), permissions=["change"])
+    def assign_poster_boards(self, request, queryset):
+        for session in queryset.select_related("room").order_by("start", "title", "pk"):
+            try:
+                result = _boards.assign_boards(session)
+            except ScheduleError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                continue
+            if result.assigned:
+                first, last = result.assigned[0], result.assigned[-1]
+                span = first if first == last else f"{first} … {last}"
+                text = _("%(session)s: %(assigned)s boards assigned (%(span)s), %(kept)s kept.") % {
+                    "session": session.title, "assigned": len(result.assigned), "span": span, "kept": result.kept}
+            else:
+                text = _("%(session)s: every poster already has a board (%(kept)s kept).") % {
+                    "session": session.title, "kept": result.kept}
+            self.message_user(request, text, messages.SUCCESS)
+        conferences = {s.conference for s in queryset.select_related("conference")}
+        for conference in sorted(conferences, key=lambda c: c.pk):
+            conflicts = _boards.simultaneous_author_conflicts(conference)
+            if conflicts:
+                url = reverse("admin:schedule_session_author_conflicts") + f"?conference={conference.pk}"
+                self.message_user(request, format_html(
+                    _("{count} authors of {edition} present posters in two overlapping sessions: "
+                      "<a href=\"{url}\">see who</a>."),
+                    count=len({c.author.pk for c in conflicts}), edition=conference.short_name, url=url),
+                    messages.WARNING)
+
+    def get_urls(self):
+        return [path("author-conflicts/", self.admin_site.admin_view(self.conflicts_view),
+                      name="schedule_session_author_conflicts"),
+                *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_see_conflicts": self.has_view_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def conflicts_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        editions = list(Conference.objects.order_by("-start_date"))
+        chosen = None
+        wanted = request.GET.get("conference", "")
+        if wanted.isdigit():
+            chosen = next((c for c in editions if c.pk == int(wanted)), None)
+        if chosen is None:
+            chosen = next((c for c in editions if c.is_current), editions[0] if editions else None)
+        conflicts = _boards.simultaneous_author_conflicts(chosen) if chosen else []
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Authors in overlapping poster sessions"),
+            "editions": editions,
+            "conference": chosen,
+            "conflicts": conflicts,
+            "author_count": len({c.author.pk for c in conflicts}),
+        }
+        return TemplateResponse(request, "admin/schedule/session/author_conflicts.html", context)
+
+
+admin.site.unregister(Session)
+admin.site.register(Session, PosterBoardSessionAdmin)
