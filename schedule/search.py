@@ -57,14 +57,18 @@ def board_number(query: str) -> str | None:
     return f"{match.group(1).upper()}-{match.group(2)}"
 
 
-def text_match(column: str, query: str) -> tuple[Q, object | None]:
-    """The condition for `column` (a folded column) to match `query`, and a rank expression (or None)."""
+def text_match(column: str, query: str, *, fuzzy: bool = True) -> tuple[Q, object | None]:
+    """The condition for `column` (a folded column) to match `query`, and a rank expression (or None).
+
+    `fuzzy=False` keeps the substring rule alone on every database (the poster filter of a session
+    page, which should narrow a list exactly as its script does in the browser).
+    """
     folded = normalize(query)
     words = folded.split()
     condition = Q()
     for word in words:
         condition &= Q(**{f"{column}__contains": word})
-    if not trigram_available() or not folded:
+    if not fuzzy or not trigram_available() or not folded:
         return condition, None
     condition |= Q(TrigramWordMatch(F(column), Value(folded)))
     return condition, WordSimilarity(Value(folded), F(column))

@@ -250,7 +250,7 @@ def session_detail(request: HttpRequest, edition: Conference, code: str) -> Http
             error, query = _("Search for at most %(count)d characters.") % {"count": programme_search.MAX_QUERY_LENGTH}, ""
         if query:
             total = Presentation.objects.filter(session=session).count()
-            condition, _rank = programme_search.text_match("paper__search_text", query)
+            condition, _rank = programme_search.text_match("paper__search_text", query, fuzzy=False)
             board = programme_search.board_number(query)
             if board:
                 condition |= Q(board__iexact=board)

@@ -23,7 +23,8 @@
     } catch (e) { /* storage disabled: the choice lasts for this page only */ }
   }
 
-  var lang = document.documentElement.lang || undefined;
+  // The viewer asked for their own zone: their browser's locale formats it.
+  var lang;
   var viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   var formats = {
     time: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
