@@ -237,6 +237,7 @@ from django.core.exceptions import PermissionDenied  # noqa: E402
 from django.template.response import TemplateResponse  # noqa: E402
 from django.urls import path, reverse  # noqa: E402
 from django.utils.html import format_html  # noqa: E402
+from django.utils.translation import ngettext  # noqa: E402
 
 from confsite.models import Conference  # noqa: E402
 
@@ -356,11 +357,13 @@ class PosterBoardSessionAdmin(_SessionAdminBase):
             conflicts = _boards.simultaneous_author_conflicts(conference)
             if conflicts:
                 url = reverse("admin:schedule_session_author_conflicts") + f"?conference={conference.pk}"
-                self.message_user(request, format_html(
-                    _("{count} authors of {edition} present posters in two overlapping sessions: "
-                      "<a href=\"{url}\">see who</a>."),
-                    count=len({c.author.pk for c in conflicts}), edition=conference.short_name, url=url),
-                    messages.WARNING)
+                count = len({c.author.pk for c in conflicts})
+                text = ngettext("{count} author of {edition} presents posters in two overlapping sessions: "
+                                "<a href=\"{url}\">see who</a>.",
+                                "{count} authors of {edition} present posters in two overlapping sessions: "
+                                "<a href=\"{url}\">see who</a>.", count)
+                self.message_user(request, format_html(text, count=count, edition=conference.short_name, url=url),
+                                  messages.WARNING)
 
     def get_urls(self):
         return [path("author-conflicts/", self.admin_site.admin_view(self.conflicts_view),

@@ -35,9 +35,9 @@ def assign_boards(session: Session) -> BoardAssignment:
     after late additions numbers only the newcomers. The session's row is locked meanwhile, so two
     organisers assigning at once cannot hand out one board twice.
     """
-    session = Session.objects.select_for_update().select_related("room").get(pk=session.pk)
+    session = Session.objects.select_for_update(of=("self",)).select_related("room").get(pk=session.pk)
     if session.kind != Session.Kind.POSTER:
-        raise ScheduleError(f"“{session.title}” is a {session.get_kind_display()}, not a poster session: "
+        raise ScheduleError(f"“{session.title}” is not a poster session (kind: {session.get_kind_display()}): "
                             "only posters get boards.")
     room = session.room
     if room is None:

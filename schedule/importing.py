@@ -245,9 +245,14 @@ def _read_csv(text: str, mapping: FieldMapping) -> list[Record]:
         if not (mapping.author_ids in columns or mapping.author_emails in columns):
             missing.append(f"“{mapping.author_ids or mapping.author_emails}” (author ids)")
         if missing:
+            hint = ""
+            other = next((d for d in ";\t," if d != mapping.csv_delimiter and len(columns) == 1 and d in columns[0]), None)
+            if other:
+                hint = f" The columns look separated by “{other}”: set \"csv_delimiter\" in a custom mapping."
             raise ImportFileError(
                 f"The file has no column {', '.join(missing)}. Its columns are: "
-                f"{', '.join(columns) or '(none)'}. Choose another mapping or name the columns in a custom mapping.")
+                f"{', '.join(columns) or '(none)'}. Choose another mapping or name the columns in a custom mapping."
+                + hint)
         records = [Record(row=number, data=row) for number, row in enumerate(reader, start=2)]
     except csv.Error as error:
         raise ImportFileError(f"The file is not readable CSV (line {reader.line_num}: {error}).") from None
@@ -349,7 +354,11 @@ def _text(value: Any, field_name: str) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Problem(field_name, "must be a text, not a list or an object.")
-    return str(value).strip()
+    text = str(value)
+    if "\x00" in text:
+        # PostgreSQL cannot store it; better a row error than a failed import.
+        raise _Problem(field_name, "contains a NUL character (byte 0); remove it from the export.")
+    return text.strip()
 
 
 def _items(value: Any, separator: str, field_name: str) -> list[str]:
@@ -433,6 +442,7 @@ def _authors(data: Any, mapping: FieldMapping) -> list[AuthorRow]:
             raise _Problem(mapping.author_ids, f"“{identifier}” (author {number}, {name}) is neither an OpenReview "
                                                "profile id (~Name1) nor an e-mail address.")
         if email:
+            _limit(email, mapping.author_emails or mapping.author_ids, 254)
             try:
                 validate_email(email)
             except ValidationError:

@@ -220,6 +220,7 @@ def test_it_reports_an_id_that_appears_twice_in_the_file(conference):
     ({"title": "x" * 501}, "title", "is 501 characters long; at most 500 fit."),
     ({"arxiv": "ftp://example.org/paper"}, "arxiv", "“ftp://example.org/paper” is not a web address (https://…)."),
     ({"id": ""}, "id", "no id given; papers are matched on it when re-importing."),
+    ({"abstract": "nul\x00byte"}, "abstract", "contains a NUL character (byte 0); remove it from the export."),
 ])
 def test_it_rejects_a_row_with_a_bad_field(conference, change, field, message):
     item = {**sample()[0], **change}
@@ -503,7 +504,7 @@ def test_the_command_takes_a_mapping_file_and_an_explicit_format(conference, tmp
     (["--edition", "icml2026", str(DATA / "custom.csv"), "--mapping", "csv"],
      "The file has no column “id” (id), “title” (title), “authors” (authors), “author_ids” (author ids). Its columns "
      "are: Paper ID;Paper Title;Author Names;Author Emails;Institutions;Track. Choose another mapping or name the "
-     "columns in a custom mapping."),
+     "columns in a custom mapping. The columns look separated by “;”: set \"csv_delimiter\" in a custom mapping."),
     (["--edition", "icml2026", str(DATA / "custom_mapping.json"), "--format", "csv", "--mapping", "bad"],
      "There is no mapping preset “bad”. Presets: openreview, openreview-api, csv."),
 ])
