@@ -198,3 +198,22 @@ def test_a_cached_export_is_served_without_queries_until_the_next_release(client
     paper_session = Session.objects.get(title="Poster session 1")
     PresentationFactory(session=paper_session, board="E-1999")
     assert b"E-1999" in client.get("/icml2026/programme/schedule.json").content
+
+
+def test_text_is_escaped_folded_and_cleaned_in_every_format(client, conference, xsd):
+    hall = room(conference, "Hall A")
+    title = "Ranks, ties; and back\\slashes\nin 확률적 경사 하강법을 이용한 대규모 언어 모델의 효율적인 학습 방법\x0b"
+    s = session(conference, title, room=hall)
+    services.publish_release(conference)
+    ics = client.get("/icml2026/programme/schedule.ics").content
+    assert all(len(line) <= 75 for line in ics.split(b"\r\n"))
+    [event] = icalendar.Calendar.from_ical(ics).walk("VEVENT")
+    assert str(event["summary"]) == title[:-1]
+    assert str(event["uid"]) == f"{s.code}@icml2026.confsite"
+    [card] = vobject.readOne(ics.decode()).vevent_list
+    assert card.summary.value == title[:-1]
+    document = etree.fromstring(client.get("/icml2026/programme/schedule.xml").content)
+    xsd.assertValid(document)
+    assert document.findtext("day/room/event/title") == title[:-1]
+    data = json.loads(client.get("/icml2026/programme/schedule.json").content)
+    assert data["schedule"]["conference"]["days"][0]["rooms"]["Hall A"][0]["title"] == title
