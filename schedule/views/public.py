@@ -12,9 +12,10 @@ from datetime import date, datetime, time, timedelta
 from itertools import groupby
 
 from django.core.paginator import Paginator
-from django.db.models import F, Max, Min, Prefetch, Q, prefetch_related_objects
+from django.db.models import F, Max, Min, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -197,9 +198,25 @@ def programme(request: HttpRequest, edition: Conference) -> HttpResponse:
 
 # --- Sessions, papers, people -----------------------------------------------------------------
 
+@dataclass
+class Row:
+    """A poster or talk of a session page."""
+
+    paper_id: int
+    title: str
+    board: str
+    start: datetime | None
+    end: datetime | None
+    author_line: str = ""
+    url: str = ""
+
+
 def author_line(paper: Paper, limit: int = AUTHORS_IN_A_LINE) -> str:
     """"Ada Lovelace, Kim Minji and 62 more" from the prefetched authorships."""
-    names = [a.author.name for a in paper.authorships.all()]
+    return join_names([a.author.name for a in paper.authorships.all()], limit)
+
+
+def join_names(names: list[str], limit: int = AUTHORS_IN_A_LINE) -> str:
     if len(names) <= limit:
         return ", ".join(names)
     return _("%(names)s and %(count)d more") % {"names": ", ".join(names[:limit]), "count": len(names) - limit}
@@ -238,10 +255,8 @@ def session_detail(request: HttpRequest, edition: Conference, code: str) -> Http
     if slot is None:
         raise Http404(_("This session is not in the published programme."))
     session = slot.session
-    presentations = (Presentation.objects.filter(session=session).select_related("paper")
-                     .prefetch_related(Prefetch("paper__authorships",
-                                                queryset=Authorship.objects.select_related("author")
-                                                .order_by("position"))))
+    # Plain rows, not model instances: a poster session holds 600 posters and thousands of authorships.
+    presentations = Presentation.objects.filter(session=session)
     is_poster = session.kind in KINDS_WITH_POSTERS
     query, error, total = request.GET.get("q", "").strip(), "", None
     if is_poster:
@@ -257,14 +272,20 @@ def session_detail(request: HttpRequest, edition: Conference, code: str) -> Http
             presentations = presentations.filter(condition)
     else:
         presentations = presentations.order_by(F("start").asc(nulls_last=True), "position", "pk")
-    presentations = list(presentations)
-    for presentation in presentations:
-        presentation.author_line = author_line(presentation.paper)
+    rows = [Row(*values) for values in presentations.values_list("paper_id", "paper__title", "board", "start", "end")]
+    names: dict[int, list[str]] = {}
+    for paper_id, name in (Authorship.objects.filter(paper__presentations__session=session)
+                           .order_by("paper_id", "position").values_list("paper_id", "author__name")):
+        names.setdefault(paper_id, []).append(name)
+    paper_url = reverse("paper_detail", kwargs={"edition": edition.slug, "pk": 0}).removesuffix("0/")
+    for row in rows:
+        row.author_line = join_names(names.get(row.paper_id, []))
+        row.url = f"{paper_url}{row.paper_id}/"
     return render(request, "schedule/session_detail.html", {
         "conference": edition, "release": request.release, "slot": slot, "session": session,
         "speakers": list(session.speakers.all()), "topics": list(session.topics.all()),
-        "presentations": presentations, "is_poster": is_poster, "query": query, "error": error,
-        "total": total if total is not None else len(presentations),
+        "presentations": rows, "is_poster": is_poster, "query": query, "error": error,
+        "total": total if total is not None else len(rows),
     })
 
 
@@ -335,10 +356,11 @@ def search(request: HttpRequest, edition: Conference) -> HttpResponse:
         "topic": request.GET.get("topic", ""), "board": request.GET.get("board", "").strip()[:20],
     }
     if searched:
-        papers = programme_search.matching_papers(edition, release, query, filters)
-        page = Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
-        results = list(page.object_list)
-        prefetch_related_objects(results, _authorships())
+        # One pass over the matches (ids in rank order), then only the page's papers are read.
+        ids = list(programme_search.matching_papers(edition, release, query, filters).values_list("pk", flat=True))
+        page = Paginator(ids, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
+        found = Paper.objects.filter(pk__in=page.object_list).prefetch_related(_authorships()).in_bulk()
+        results = [found[pk] for pk in page.object_list if pk in found]
         appearances = _appearances(release, results)
         for paper in results:
             paper.author_line = author_line(paper)
