@@ -25,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -66,19 +66,40 @@ def queue_email(
 ) -> OutboxEmail:
     """Write one outbox row (or find the one already written for this event) and send after commit."""
     recipient = recipient.strip().lower()
-    # INSERT … ON CONFLICT DO NOTHING, then read the row back: two statements, no savepoints, and a
-    # concurrent writer of the same event simply finds the row the other one wrote.
-    OutboxEmail.objects.bulk_create(
-        [OutboxEmail(purpose=purpose, object_key=object_key, recipient=recipient, subject=subject[:255],
-                     body_text=body_text, body_html=body_html, language=language, conference=conference,
-                     headers=dict(headers or {}), from_email=settings.DEFAULT_FROM_EMAIL)],
-        ignore_conflicts=True,
-    )
+    row = OutboxEmail(purpose=purpose, object_key=object_key, recipient=recipient, subject=subject[:255],
+                      body_text=body_text, body_html=body_html, language=language, conference=conference,
+                      headers=dict(headers or {}), from_email=settings.DEFAULT_FROM_EMAIL)
+    # INSERT … ON CONFLICT DO NOTHING RETURNING id: one statement, no savepoint. A row returned is new;
+    # none means the event was already written (perhaps by a concurrent writer): read that one back.
+    if _insert_unless_written(row):
+        transaction.on_commit(lambda: dispatch(row.pk))
+        return row
     row = OutboxEmail.objects.get(purpose=purpose, object_key=object_key, recipient=recipient)
     if row.status == OutboxEmail.Status.PENDING and row.attempts == 0:
         # A second dispatch of the same row is harmless: only one worker can claim it.
         transaction.on_commit(lambda: dispatch(row.pk))
     return row
+
+
+def _insert_unless_written(row: OutboxEmail) -> bool:
+    """Insert `row` unless its (purpose, object_key, recipient) exists; True, with `row.pk` set, if inserted."""
+    opts = OutboxEmail._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    connection = connections[router.db_for_write(OutboxEmail)]
+    quote = connection.ops.quote_name
+    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    # Names come from the model, values go as parameters.
+    sql = f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING RETURNING {quote(opts.pk.column)}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    row.pk = inserted[0]
+    row._state.adding, row._state.db = False, connection.alias
+    return True
 
 
 def queue_templated_email(
