@@ -47,6 +47,7 @@ from .models import (
     Registration,
     VisaLetter,
 )
+from .snapshot import catalogue_for
 
 # Refusals caused by the edition's state, not by the request: the same request may succeed later.
 CONFLICTS = (SoldOut, AlreadyRegistered, TryAgain)
@@ -306,20 +307,12 @@ class AttendeeInputSerializer(serializers.Serializer):
 
 
 def _catalogue(context: dict) -> dict:
-    """The edition's categories and products, read once per request whatever the number of people."""
+    """The edition's categories and products: the process's snapshot, the same one the order is priced from."""
     if "catalogue" not in context:
         edition = context["edition"]
-        products = list(Product.objects.filter(conference=edition).order_by("-is_active", "position", "pk"))
-        passes: dict[str, Product] = {}
-        for product in products:
-            if not product.is_addon:
-                passes.setdefault(product.kind, product)  # an active one before one no longer on sale
-        context["catalogue"] = {
-            "edition": edition,
-            "categories": {c.kind: c for c in Category.objects.filter(conference=edition)},
-            "passes": passes,
-            "products": {p.pk: p for p in products},
-        }
+        snapshot = catalogue_for(edition, context.get("registration_settings"))
+        context["catalogue"] = {"edition": edition, "categories": snapshot.categories, "passes": snapshot.passes,
+                                "products": snapshot.products}
     return context["catalogue"]
 
 
@@ -385,8 +378,11 @@ class EditionScoped:
 
     edition: Conference
 
+    def editions(self) -> QuerySet[Conference]:
+        return Conference.objects.all()
+
     def initial(self, request, *args, **kwargs):
-        self.edition = Conference.objects.filter(slug=kwargs.get("edition", "")).first()
+        self.edition = self.editions().filter(slug=kwargs.get("edition", "")).first()
         if self.edition is None:
             raise NotFound(_("There is no edition %(slug)s.") % {"slug": kwargs.get("edition", "")})
         super().initial(request, *args, **kwargs)
@@ -449,6 +445,10 @@ class OrderViewSet(EditionScoped, mixins.ListModelMixin, mixins.RetrieveModelMix
     def lines() -> Prefetch:
         return Prefetch("lines", queryset=OrderLine.objects.select_related("product", "category", "period", "registration"))
 
+    def editions(self) -> QuerySet[Conference]:
+        # Placing an order needs the registration settings (open? catalogue version?): read them with the edition.
+        return Conference.objects.select_related("registration_settings") if self.action == "create" else super().editions()
+
     def orders(self) -> QuerySet[Order]:
         return Order.objects.filter(conference=self.edition).prefetch_related(self.lines()).order_by("-created_at", "-pk")
 
@@ -489,7 +489,9 @@ class OrderViewSet(EditionScoped, mixins.ListModelMixin, mixins.RetrieveModelMix
             return Response({"detail": _("The Idempotency-Key header must be at most %(n)d printable ASCII characters, "
                                          "e.g. a UUID.") % {"n": IDEMPOTENCY_KEY_MAX},
                              "field": "Idempotency-Key", "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
-        data = OrderInputSerializer(data=request.data, context={"edition": self.edition, "request": request})
+        reg_settings = getattr(self.edition, "registration_settings", None)
+        data = OrderInputSerializer(data=request.data, context={"edition": self.edition, "request": request,
+                                                                "registration_settings": reg_settings})
         data.is_valid(raise_exception=True)
         # The service returns the first order for a known key, also when a concurrent request placed
         # it; an order carrying exactly this call's timestamp is the one this call placed.
@@ -499,6 +501,7 @@ class OrderViewSet(EditionScoped, mixins.ListModelMixin, mixins.RetrieveModelMix
                 conference=self.edition, buyer=request.user, attendees=data.validated_data["attendees"],
                 accept_code_of_conduct=data.validated_data["accept_code_of_conduct"],
                 voucher_code=data.validated_data["voucher_code"], idempotency_key=key, now=now,
+                registration_settings=reg_settings,
             )
         except RegistrationError as error:
             return error_response(error)

@@ -8,6 +8,6 @@ class RegistrationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the order-expiry and waiting-list sweepers with the periodic runner, and the Stripe
-        # Checkout payment provider.
-        from . import services, stripe_provider  # noqa: F401
+        # Registers the order-expiry and waiting-list sweepers with the periodic runner, the Stripe
+        # Checkout payment provider, and the signals that renew the catalogue snapshots.
+        from . import services, snapshot, stripe_provider  # noqa: F401

@@ -6,7 +6,7 @@ number of queries, and the form shows exactly the figure the order will carry.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -39,12 +39,14 @@ def current_period(periods: Iterable[PricePeriod], now: datetime) -> PricePeriod
 class PriceBook:
     """All prices of one edition and period, fetched once."""
 
-    def __init__(self, conference: Conference, period: PricePeriod):
+    def __init__(self, conference: Conference, period: PricePeriod,
+                 prices: Mapping[tuple[int, int | None], Decimal] | None = None):
+        """`prices`: the period's amounts by (product id, category id or None), if already read."""
         self.conference = conference
         self.period = period
-        self._prices: dict[tuple[int, int | None], Decimal] = {
-            (p.product_id, p.category_id): p.amount for p in Price.objects.filter(period=period)
-        }
+        if prices is None:
+            prices = {(p.product_id, p.category_id): p.amount for p in Price.objects.filter(period=period)}
+        self._prices = prices
 
     def price(self, product: Product, category: Category) -> Decimal:
         amount = self._prices.get((product.pk, category.pk), self._prices.get((product.pk, None)))

@@ -54,12 +54,15 @@ from .models import (
     new_checkin_token,
 )
 from .pricing import PriceBook, check_voucher_window, current_period, discount, voucher_applies, voucher_scope
+from .snapshot import CatalogueSnapshot, catalogue_for
 
 logger = logging.getLogger(__name__)
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
 PROFILE_FIELDS = ("badge_name", "legal_name", "affiliation", "position", "country", "pronouns", "openreview_id")
 RECRUITMENT = "recruitment"
+# Draws of an order reference before giving up: a clash is ~1 in 28 million per existing order.
+REFERENCE_TRIES = 5
 
 # Tests widen the window between reading and writing capacity, to prove the lock (see
 # tests/registration/test_concurrency.py). Zero in production.
@@ -99,6 +102,13 @@ def settings_for(conference: Conference) -> RegistrationSettings:
     if found is None or not found.is_open:
         raise RegistrationClosed()
     return found
+
+
+def _price_book(conference: Conference, snapshot: CatalogueSnapshot, now: datetime) -> PriceBook:
+    period = current_period(snapshot.periods, now)
+    if period is None:
+        raise RegistrationClosed()
+    return PriceBook(conference, period, snapshot.prices.get(period.pk, {}))
 
 
 # --- Locking ---------------------------------------------------------------------------------
@@ -147,10 +157,13 @@ def _seat_needs(products: Iterable[Product]) -> Counter:
 
 
 def _new_reference(prefix: str) -> str:
-    while True:
-        reference = f"{prefix}-{''.join(secrets.choice(REFERENCE_ALPHABET) for _ in range(5))}"
-        if not Order.objects.filter(reference=reference).exists():
-            return reference
+    # Not checked against existing orders: the unique index refuses a clash and place_order draws again.
+    return f"{prefix}-{''.join(secrets.choice(REFERENCE_ALPHABET) for _ in range(5))}"
+
+
+def _is_reference_clash(exc: IntegrityError) -> bool:
+    text = str(exc)
+    return "(reference)=" in text or "registration_order.reference" in text
 
 
 def _translate_db_error(exc: OperationalError) -> RegistrationError:
@@ -166,14 +179,12 @@ def _translate_db_error(exc: OperationalError) -> RegistrationError:
 def quote(conference: Conference, attendees: Sequence[AttendeeRequest], voucher_code: str = "", now: datetime | None = None) -> Quote:
     """Price an order without placing it (nothing is written, nothing locked)."""
     now = now or timezone.now()
-    period = current_period(conference.price_periods.all(), now)
-    if period is None:
-        raise RegistrationClosed()
-    book = PriceBook(conference, period)
+    snapshot = catalogue_for(conference, RegistrationSettings.objects.filter(conference=conference).first())
+    book = _price_book(conference, snapshot, now)
     voucher = _find_voucher(conference, voucher_code, now) if voucher_code else None
     credits = _upgrade_credits(conference, attendees)
     lines, _uses = _price_lines(book, attendees, voucher, credits)
-    return Quote([(a.email, p, price, off) for a, p, price, off in lines], conference.currency, period.name)
+    return Quote([(a.email, p, price, off) for a, p, price, off in lines], conference.currency, book.period.name)
 
 
 def _find_voucher(conference: Conference, code: str, now: datetime, lock: bool = False) -> Voucher:
@@ -261,8 +272,11 @@ def _validate(conference: Conference, reg_settings: RegistrationSettings, attend
             raise NotAllowed(_("Each add-on can be chosen once per person."))
 
 
-def _resolve_users(emails: list[str]) -> dict[str, User]:
-    users = {u.email: u for u in User.objects.filter(email__in=emails)}
+def _resolve_users(emails: list[str], buyer: User) -> dict[str, User]:
+    # People registering themselves need no look-up: the buyer is already at hand.
+    known = {buyer.email: buyer} if buyer.email in emails else {}
+    others = [email for email in emails if email not in known]
+    users = {**known, **({u.email: u for u in User.objects.filter(email__in=others)} if others else {})}
     for email in emails:
         if email not in users:
             user = User.objects.create_user(email=email, password=None)
@@ -280,52 +294,75 @@ def place_order(
     idempotency_key: str = "",
     offer: WaitingListEntry | None = None,
     now: datetime | None = None,
+    registration_settings: RegistrationSettings | None = None,
 ) -> Order:
     """Place an order that registers one or more people, holding seats and freezing prices.
 
     Guarantees: all or nothing; never more seats than the quotas hold; never more voucher uses
     than allowed; one active registration per person per edition; the same idempotency key from
     the same buyer returns the first order instead of placing a second one.
+
+    `registration_settings`: the edition's settings if the caller has just read them (the API reads
+    them with the edition); otherwise they are read here.
     """
     now = now or timezone.now()
-    if idempotency_key:
-        existing = Order.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
-        if existing:
-            return existing
-    reg_settings = settings_for(conference)
-    if not accept_code_of_conduct:
-        raise NotAllowed(_("Please accept the code of conduct to register."), field="accept_code_of_conduct")
-    _validate(conference, reg_settings, attendees)
-    period = current_period(conference.price_periods.all(), now)
-    if period is None:
-        raise RegistrationClosed()
-    book = PriceBook(conference, period)
     try:
-        with transaction.atomic():
-            _lock_timeout()
-            order = _place(conference, reg_settings, buyer, attendees, book, voucher_code, idempotency_key, offer, now)
-    except IntegrityError as exc:
-        # A concurrent request won a race that the checks above could not see.
+        return _place_order(conference, buyer, attendees, accept_code_of_conduct, voucher_code, idempotency_key,
+                            offer, now, registration_settings)
+    except (RegistrationError, IntegrityError):
+        # The key is looked up only when placing fails: a retry of a placed order fails (the person is
+        # registered, the seat taken, or the key's unique index refuses a second order) and finds it here.
         if idempotency_key:
             first = Order.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
             if first is not None:
                 return first
-        text = str(exc)
-        if "one_active_registration" in text or "registration_registration.user_id" in text:
-            raise AlreadyRegistered(_("Someone in this order is already registered for this edition.")) from exc
-        if "quota_not_oversold" in text:
-            raise SoldOut() from exc
-        if "voucher_not_overused" in text:
-            raise VoucherInvalid(_("This code has been used up."), field="voucher_code") from exc
         raise
-    except OperationalError as exc:
-        raise _translate_db_error(exc) from exc
-    return order
 
 
-def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idempotency_key, offer, now) -> Order:
+def _place_order(conference, buyer, attendees, accept_code_of_conduct, voucher_code, idempotency_key, offer, now,
+                 reg_settings) -> Order:
+    if reg_settings is None:
+        reg_settings = settings_for(conference)
+    elif not reg_settings.is_open:
+        raise RegistrationClosed()
+    if not accept_code_of_conduct:
+        raise NotAllowed(_("Please accept the code of conduct to register."), field="accept_code_of_conduct")
+    _validate(conference, reg_settings, attendees)
+    snapshot = catalogue_for(conference, reg_settings)
+    book = _price_book(conference, snapshot, now)
+    for attempt in range(1, REFERENCE_TRIES + 1):
+        try:
+            with transaction.atomic():
+                _lock_timeout()
+                return _place(conference, reg_settings, buyer, attendees, book, snapshot, voucher_code,
+                              idempotency_key, offer, now)
+        except IntegrityError as exc:
+            if _is_reference_clash(exc) and attempt < REFERENCE_TRIES:
+                continue
+            raise _translate_integrity_error(exc, idempotency_key) from exc
+        except OperationalError as exc:
+            raise _translate_db_error(exc) from exc
+    raise AssertionError("unreachable")  # the last attempt returns or raises
+
+
+def _translate_integrity_error(exc: IntegrityError, idempotency_key: str) -> RegistrationError:
+    """A concurrent request won a race that the checks before the transaction could not see."""
+    text = str(exc)
+    if idempotency_key and ("order_idempotent" in text or "registration_order.idempotency_key" in text):
+        raise exc  # place_order returns the order placed first with this key
+    if "one_active_registration" in text or "registration_registration.user_id" in text:
+        return AlreadyRegistered(_("Someone in this order is already registered for this edition."))
+    if "quota_not_oversold" in text:
+        return SoldOut()
+    if "voucher_not_overused" in text:
+        return VoucherInvalid(_("This code has been used up."), field="voucher_code")
+    raise exc
+
+
+def _place(conference, reg_settings, buyer, attendees, book, snapshot, voucher_code, idempotency_key, offer,
+           now) -> Order:
     emails = [a.email.strip().lower() for a in attendees]
-    users = _resolve_users(emails)
+    users = _resolve_users(emails, buyer)
     active = {
         r.user_id: r
         for r in Registration.objects.filter(conference=conference, user__in=users.values(), status=Registration.Status.ACTIVE)
@@ -364,7 +401,10 @@ def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idemp
     priced, uses = _price_lines(book, attendees, voucher, _upgrade_credits(conference, attendees) if upgrades else None)
 
     product_ids = {p.pk for _a, p, _price, _off in priced}
-    products = {p.pk: p for p in Product.objects.filter(pk__in=product_ids).prefetch_related("quotas")}
+    # The snapshot's products carry their quotas; one it does not know (added a moment ago) is read.
+    products = {pk: snapshot.products[pk] for pk in product_ids if pk in snapshot.products}
+    if len(products) < len(product_ids):
+        products = {p.pk: p for p in Product.objects.filter(pk__in=product_ids).prefetch_related("quotas")}
     # An upgrade keeps the seat it has (same quotas), so its pass line takes none.
     needs = _seat_needs(products[p.pk] for a, p, _price, _off in priced if not (a.upgrade and p == a.pass_product))
     if offer is not None:
@@ -422,7 +462,7 @@ def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idemp
         else:
             registration = active[user.pk]
         registrations[email] = registration
-    OrderLine.objects.bulk_create(
+    lines = OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
             registration=registrations[attendee.email.strip().lower()],
@@ -440,12 +480,20 @@ def _place(conference, reg_settings, buyer, attendees, book, voucher_code, idemp
     if offer is not None:
         WaitingListEntry.objects.filter(pk=offer.pk).update(status=WaitingListEntry.Status.CLAIMED)
 
-    lines = list(order.lines.select_related("product", "category", "registration"))
+    _remember_lines(order, lines)
     _mail(order, buyer, "order_placed", {"order": order, "lines": lines, "awaiting_proof": awaiting_proof})
     for registration in registrations.values():
         if registration.user_id != buyer.pk and registration.order_id == order.pk:
             _mail(registration, registration.user, "group_member_added", {"registration": registration, "buyer": buyer})
     return order
+
+
+def _remember_lines(order: Order, lines: list[OrderLine]) -> None:
+    """Let `order.lines.all()` answer from the lines just written, with their products, categories,
+    periods and registrations, instead of reading them back (what prefetch_related would store)."""
+    queryset = order.lines.all()
+    queryset._result_cache, queryset._prefetch_done = lines, True
+    order._prefetched_objects_cache = {"lines": queryset}
 
 
 def _mail(obj, user: User, purpose: str, context: dict, conference: Conference | None = None) -> None:

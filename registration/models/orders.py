@@ -23,6 +23,10 @@ from confsite.models import Conference
 from confsite.storage import private_storage
 
 
+def new_catalogue_version() -> str:
+    return secrets.token_hex(8)
+
+
 def new_checkin_token() -> str:
     # Random, not derived from SECRET_KEY: rotating keys voids no badge.
     return secrets.token_urlsafe(24)
@@ -63,6 +67,9 @@ class RegistrationSettings(models.Model):
         help_text=_("Prices include this tax; invoices show it as a separate line. 0 for none."),
     )
     tax_label = models.CharField(_("tax name"), max_length=40, default="VAT", blank=True)
+    # A new random value whenever the catalogue (categories, products, quotas, periods, prices) changes:
+    # processes keep a snapshot of the catalogue while this stays the same (registration/snapshot.py).
+    catalogue_version = models.CharField(max_length=16, default=new_catalogue_version, editable=False)
 
     class Meta:
         verbose_name = _("registration settings")

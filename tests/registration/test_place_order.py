@@ -72,6 +72,36 @@ def test_the_same_idempotency_key_returns_the_first_order(conference, catalogue,
     assert Order.objects.count() == 1
 
 
+def test_a_retry_after_the_first_order_took_the_last_seat_returns_that_order(conference, catalogue, full_pass, industry):
+    Quota.objects.filter(pk=catalogue.quotas["venue"].pk).update(size=1)
+    buyer = VerifiedUserFactory()
+    first = place(conference, buyer, [attendee(buyer.email, industry, full_pass)], idempotency_key="k-1")
+    second = place(conference, buyer, [attendee(buyer.email, industry, full_pass)], idempotency_key="k-1")
+    assert first.pk == second.pk
+    assert (Order.objects.count(), Quota.objects.get(pk=catalogue.quotas["venue"].pk).held) == (1, 1)
+
+
+def test_a_retry_whose_first_order_is_cancelled_returns_it_and_takes_no_seat(conference, catalogue, full_pass, industry):
+    buyer = VerifiedUserFactory()
+    first = place(conference, buyer, [attendee(buyer.email, industry, full_pass)], idempotency_key="k-1")
+    services.cancel_order(first)
+    second = place(conference, buyer, [attendee(buyer.email, industry, full_pass)], idempotency_key="k-1")
+    assert (second.pk, second.status) == (first.pk, Order.Status.CANCELLED)
+    assert (Order.objects.count(), Registration.objects.filter(status="active").count()) == (1, 0)
+    assert Quota.objects.get(pk=catalogue.quotas["venue"].pk).held == 0
+
+
+def test_a_reference_already_taken_is_drawn_again(conference, catalogue, full_pass, industry, monkeypatch):
+    first_buyer, second_buyer = VerifiedUserFactory(), VerifiedUserFactory()
+    first = place(conference, first_buyer, [attendee(first_buyer.email, industry, full_pass)])
+    draws = iter([first.reference, "ICML26-FRESH"])
+    monkeypatch.setattr(services, "_new_reference", lambda prefix: next(draws))
+    second = place(conference, second_buyer, [attendee(second_buyer.email, industry, full_pass)])
+    assert second.reference == "ICML26-FRESH"
+    assert Order.objects.count() == 2
+    assert Quota.objects.get(pk=catalogue.quotas["venue"].pk).held == 2
+
+
 def test_the_code_of_conduct_must_be_accepted(conference, catalogue, full_pass, industry):
     buyer = VerifiedUserFactory()
     with pytest.raises(NotAllowed) as excinfo:
