@@ -19,8 +19,7 @@ from tests.schedule.release_helpers import keynote, oral_session, poster_session
 
 pytestmark = pytest.mark.django_db
 
-# shared/ lies beside the checkout, for developers and CI alike.
-SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "schemas"
+SCHEMAS = Path(__file__).resolve().parent / "schemas"  # copies of shared/schemas (see its README)
 
 
 @pytest.fixture(scope="module")
@@ -217,3 +216,4 @@ def test_text_is_escaped_folded_and_cleaned_in_every_format(client, conference, 
     assert document.findtext("day/room/event/title") == title[:-1]
     data = json.loads(client.get("/icml2026/programme/schedule.json").content)
     assert data["schedule"]["conference"]["days"][0]["rooms"]["Hall A"][0]["title"] == title
+
