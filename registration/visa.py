@@ -16,12 +16,14 @@ import logging
 import re
 from datetime import date
 
+from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
 from confsite.models import Conference, User
+from schedule.queries import papers_for_person
 
 from . import services
 from .errors import NotAllowed, RegistrationError
@@ -38,13 +40,17 @@ class InvalidVisaDetails(RegistrationError):
 
 
 def _role_for(registration: Registration) -> str:
-    """The attendee's role for the letter, e.g. "Author of “<paper title>”", or "" when unknown.
+    """The attendee's role for the letter, e.g. "Author of “<paper title>”", or "" when not an author.
 
-    Hook for the schedule issue: once `schedule` has papers and authors, it looks up the papers
-    this person (by OpenReview id or e-mail) is an author of at this edition and fills this in.
-    Until then every letter says "Attendee".
+    Papers come from the schedule, matched on the attendee's e-mail addresses (account and verified
+    addresses, any case), never on their name. Several papers are named in title order.
     """
-    return ""
+    user = registration.user
+    emails = {user.email, *EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)}
+    titles = list(papers_for_person(registration.conference, emails=emails).values_list("title", flat=True)[:3])
+    if not titles:
+        return ""
+    return _("Author of %(titles)s") % {"titles": ", ".join(f"“{title}”" for title in titles)}
 
 
 def refusal(registration: Registration | None, user: User) -> str | None:

@@ -141,14 +141,28 @@ def test_it_issues_a_letter_for_a_paid_registration(registration, minji):
             passport.date_of_birth) == (letter, "KIM MINJI", "IN", "Z9876543", date(1995, 3, 14))
 
 
-def test_it_names_the_role_the_schedule_knows(registration, minji, monkeypatch):
-    assert visa._role_for(registration) == ""
-    monkeypatch.setattr(visa, "_role_for", lambda registration: "Author of “Scaling Laws for Posters”")
+def test_it_names_the_papers_the_attendee_wrote_at_this_edition(registration, minji, conference):
+    from tests.factories.schedule import AuthorFactory, AuthorshipFactory, PaperFactory
+
+    paper = PaperFactory(conference=conference, title="Scaling Laws for Posters")
+    AuthorshipFactory(paper=paper, author=AuthorFactory(conference=conference, name="Kim Minji",
+                                                        openreview_id="", email="MINJI@example.com"))
     letter = visa.request_visa_letter(registration, by=minji, **PASSPORT)
     documents.render_visa_letter(letter.pk)
     letter.refresh_from_db()
     assert letter.role == "Author of “Scaling Laws for Posters”"
     assert "Role Author of “Scaling Laws for Posters”" in pdf_text(letter.pdf)
+
+
+def test_it_never_matches_an_author_by_name(registration, minji, conference):
+    from tests.factories.schedule import AuthorFactory, AuthorshipFactory, PaperFactory
+
+    minji.first_name, minji.last_name = "Minji", "Kim"
+    minji.save()
+    AuthorshipFactory(paper=PaperFactory(conference=conference),
+                      author=AuthorFactory(conference=conference, name="Minji Kim", openreview_id="~Minji_Kim9"))
+    letter = visa.request_visa_letter(registration, by=minji, **PASSPORT)
+    assert letter.role == "Attendee"
 
 
 def test_it_renders_the_letter_after_commit_with_the_passport_details_and_the_verification_url(
