@@ -181,3 +181,17 @@ def test_the_button_reads_the_stars_once_per_page(user, conference, django_asser
     with django_assert_num_queries(1):  # a plain Context: no context processors, only the buttons' reads
         html = template.render(Context({"request": request, "conference": conference, "sessions": sessions}))
     assert html.count("☆ Star") == 5
+
+
+def test_the_session_page_shows_my_star_and_anonymous_visitors_a_login_link(client, user, conference, oral):
+    services.publish_release(conference)
+    page = f"/icml2026/programme/sessions/{oral.code}/"
+    anonymous = client.get(page)
+    assert "☆ Log in to star" in anonymous.content.decode()
+    assert "csrfmiddlewaretoken" not in anonymous.content.decode()
+    assert "public" in anonymous["Cache-Control"]
+    client.force_login(user)
+    response = client.post("/icml2026/programme/star/", {"session": oral.code, "next": page}, follow=True)
+    html = response.content.decode()
+    assert "★ Starred" in html and "“Oral 1” is in your schedule." in html
+    assert "private" in response["Cache-Control"]
