@@ -306,3 +306,17 @@ def test_publishing_nothing_from_the_admin_says_why(client, conference, staff_us
     assert response.status_code == 200
     assert "There is nothing to publish: give at least one session a start and an end first." in response.content.decode()
     assert Release.objects.count() == 0
+
+
+@pytest.mark.parametrize("sessions", [2, 20])
+def test_the_changelog_page_takes_four_queries_at_any_size(client, conference, halls, sessions,
+                                                          django_assert_num_queries):
+    made = [session(conference, f"Session {n}", room=halls[0], hour=8 + n % 10, day=7 + n // 10)
+            for n in range(sessions)]
+    services.publish_release(conference)
+    for s in made:
+        move(s, room=halls[1])
+    services.publish_release(conference)
+    with django_assert_num_queries(4):  # edition, latest release, releases, their slots
+        html = client.get("/icml2026/programme/changes/").content.decode()
+    assert html.count('class="change change-moved"') == sessions
