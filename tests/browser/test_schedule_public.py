@@ -8,8 +8,15 @@ from schedule.models import Author, Authorship, Paper, Presentation, Session
 from schedule.services import publish_release, refresh_search_text
 from tests.browser.conftest import assert_accessible
 from tests.factories import ConferenceFactory
-from tests.factories.schedule import (AuthorFactory, AuthorshipFactory, PaperFactory, RoomFactory, SessionFactory,
-                                      SpeakerFactory, kst)
+from tests.factories.schedule import (
+    AuthorFactory,
+    AuthorshipFactory,
+    PaperFactory,
+    RoomFactory,
+    SessionFactory,
+    SpeakerFactory,
+    kst,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,8 +11,17 @@ from django.core.cache import cache
 
 from schedule.models import Paper, Release, Session, Slot
 from schedule.services import publish_release, refresh_search_text
-from tests.factories.schedule import (AuthorFactory, AuthorshipFactory, PaperFactory, PresentationFactory, RoomFactory,
-                                      SessionFactory, SpeakerFactory, TopicFactory, kst)
+from tests.factories.schedule import (
+    AuthorFactory,
+    AuthorshipFactory,
+    PaperFactory,
+    PresentationFactory,
+    RoomFactory,
+    SessionFactory,
+    SpeakerFactory,
+    TopicFactory,
+    kst,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -368,3 +377,31 @@ def test_the_programme_has_a_fixed_query_count_for_logged_in_visitors_too(client
 def test_release_numbers_are_the_ones_published(programme):
     assert list(Release.objects.values_list("number", flat=True)) == [1]
     assert Slot.objects.filter(release=programme.release).count() == 4
+
+
+def test_a_600_poster_session_stays_under_200_kib_with_its_assets(client, conference):
+    from django.contrib.staticfiles import finders
+
+    from schedule.models import Author, Authorship, Presentation
+    hall = RoomFactory(conference=conference, name="Hall E")
+    session = SessionFactory(conference=conference, kind=Session.Kind.POSTER, title="Poster session 1", room=hall,
+                             start=kst(7, 14), end=kst(7, 16))
+    papers = Paper.objects.bulk_create([Paper(conference=conference, external_id=f"p{i}",
+                                              title=f"A fairly long generated poster title about learning number {i}")
+                                        for i in range(600)])
+    authors = Author.objects.bulk_create([Author(conference=conference, name=f"Author Name {i}", code=f"C{i:06d}",
+                                                 openreview_id=f"~Bulk_{i}1") for i in range(70)])
+    # Six authors on most posters, seventy on one: the line stops at ten names.
+    Authorship.objects.bulk_create([Authorship(paper=p, author=a, position=j)
+                                    for i, p in enumerate(papers) for j, a in enumerate(authors[: 70 if i == 0 else 6])])
+    Presentation.objects.bulk_create([Presentation(session=session, paper=p, position=i, board=f"E-{1001 + i}")
+                                      for i, p in enumerate(papers)])
+    publish_release(conference)
+    response = client.get(f"/icml2026/programme/sessions/{session.code}/")
+    html = response.content.decode()
+    assert html.count('<span class="board">') == 600
+    assert "Author Name 0, Author Name 1, Author Name 2, Author Name 3, Author Name 4, Author Name 5, Author Name 6, " \
+           "Author Name 7, Author Name 8, Author Name 9 and 60 more" in html
+    assets = ["css/site.css", "js/site.js", "js/schedule.js", "favicon.svg"]
+    total = len(response.content) + sum(len(open(finders.find(a), "rb").read()) for a in assets)
+    assert total < 200 * 1024, total

@@ -7,8 +7,16 @@ from django.core.cache import cache
 from schedule import search
 from schedule.models import Paper, Session
 from schedule.services import publish_release, refresh_search_text
-from tests.factories.schedule import (AuthorFactory, AuthorshipFactory, PaperFactory, PresentationFactory, RoomFactory,
-                                      SessionFactory, TopicFactory, kst)
+from tests.factories.schedule import (
+    AuthorFactory,
+    AuthorshipFactory,
+    PaperFactory,
+    PresentationFactory,
+    RoomFactory,
+    SessionFactory,
+    TopicFactory,
+    kst,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -199,3 +207,10 @@ def test_it_ranks_by_similarity_on_postgresql(conference, papers):
 @pytest.mark.postgres
 def test_misspelt_author_names_are_found_on_postgresql(client, papers):
     assert ">Ada Lovelace</a>" in results(client, "q=ada+lovelase")
+
+
+@pytest.mark.postgres
+def test_a_misspelt_plural_is_found_on_postgresql(client, conference, papers):
+    PaperFactory(conference=conference, title="Efficient transformers for neural decoding")
+    refresh_search_text(Paper.objects.all())
+    assert "Efficient transformers for neural decoding" in results(client, "q=trasformer")
