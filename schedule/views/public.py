@@ -12,7 +12,8 @@ from datetime import date, datetime, time, timedelta
 from itertools import groupby
 
 from django.core.paginator import Paginator
-from django.db.models import F, Max, Min, Prefetch, Q
+from django.db.models import Case, F, Max, Min, Prefetch, Q, When
+from django.db.models.functions import Length
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -260,7 +261,9 @@ def session_detail(request: HttpRequest, edition: Conference, code: str) -> Http
     is_poster = session.kind in KINDS_WITH_POSTERS
     query, error, total = request.GET.get("q", "").strip(), "", None
     if is_poster:
-        presentations = presentations.order_by("position", "board", "pk")
+        # Board order is the order of the hall (E-2 before E-10); posters still without a board come last.
+        presentations = presentations.order_by(Case(When(board="", then=1), default=0), Length("board"), "board",
+                                               "position", "pk")
         if len(query) > programme_search.MAX_QUERY_LENGTH:
             error, query = _("Search for at most %(count)d characters.") % {"count": programme_search.MAX_QUERY_LENGTH}, ""
         if query:

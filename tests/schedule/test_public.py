@@ -206,6 +206,18 @@ def test_a_poster_session_lists_its_posters_with_boards_and_authors(client, prog
     assert 'data-filter-list="poster-list"' in html
 
 
+def test_posters_are_listed_in_board_order_and_unnumbered_posters_last(client, programme):
+    from schedule.models import Presentation
+
+    posters = list(Presentation.objects.filter(session=programme.posters).order_by("board"))
+    Presentation.objects.filter(pk=posters[0].pk).update(board="E-10", position=2)
+    Presentation.objects.filter(pk=posters[1].pk).update(board="", position=0)
+    Presentation.objects.filter(pk=posters[2].pk).update(board="E-9", position=1)
+    html = get(client, f"/icml2026/programme/sessions/{programme.posters.code}/")
+    order = [html.index(posters[2].paper.title), html.index(posters[0].paper.title), html.index(posters[1].paper.title)]
+    assert order == sorted(order)
+
+
 def test_the_poster_filter_works_without_script(client, programme):
     html = get(client, f"/icml2026/programme/sessions/{programme.posters.code}/?q=e-1002")
     assert "E-1002" in html and "E-1001" not in html and "E-1003" not in html
