@@ -1,5 +1,6 @@
 """The registration API: who sees which registrations and orders, placing orders, tokens, the schema."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,12 +13,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openapi_spec_validator import validate
 from rest_framework.authtoken.models import Token
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from confsite.models import User
 from registration import services
+from registration.api import OrderSerializer, OrderViewSet
 from registration.catalogue import build_standard_catalogue
-from registration.models import Category, Order, Product, Quota, Registration
+from registration.models import Category, Order, Product, Quota, Registration, Voucher
 from tests.factories import ConferenceFactory, VerifiedUserFactory
 from tests.registration.conftest import attendee
 
@@ -286,6 +289,21 @@ def test_it_places_an_order_in_nine_statements_besides_the_transaction_once_the_
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
     expected = 10 if connection.vendor == "postgresql" else 9
     assert len([s for s in statements if s not in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")]) == expected
+
+
+@pytest.mark.parametrize("voucher_kind", [Voucher.Kind.PERCENT, Voucher.Kind.COMPLIMENTARY])
+def test_the_answer_to_a_placed_order_is_what_the_order_serializer_gives(conference, catalogue, full_pass, social,
+                                                                         industry, voucher_kind):
+    Voucher.objects.create(conference=conference, code="SAVE", kind=voucher_kind, value=Decimal("12.5"), max_uses=5)
+    buyer = VerifiedUserFactory(email="ji@example.com")
+    sent = {"attendees": [body()["attendees"][0] | {"addons": [social.pk]},
+                          body(email="wei@example.com", badge_name="Wei")["attendees"][0]],
+            "accept_code_of_conduct": True, "voucher_code": "SAVE"}
+    response = client_for(buyer).post(ORDERS, sent, format="json")
+    assert response.status_code == 201
+    order = Order.objects.prefetch_related(OrderViewSet.lines()).get()
+    assert response.json() == json.loads(JSONRenderer().render(OrderSerializer(order).data))
+    assert len(response.json()["lines"]) == 3
 
 
 def test_it_ignores_a_total_or_price_in_the_body(conference, catalogue, full_pass, industry):
