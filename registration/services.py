@@ -330,19 +330,44 @@ def _place_order(conference, buyer, attendees, accept_code_of_conduct, voucher_c
     _validate(conference, reg_settings, attendees)
     snapshot = catalogue_for(conference, reg_settings)
     book = _price_book(conference, snapshot, now)
-    for attempt in range(1, REFERENCE_TRIES + 1):
-        try:
-            with transaction.atomic():
-                _lock_timeout()
-                return _place(conference, reg_settings, buyer, attendees, book, snapshot, voucher_code,
-                              idempotency_key, offer, now)
-        except IntegrityError as exc:
-            if _is_reference_clash(exc) and attempt < REFERENCE_TRIES:
-                continue
-            raise _translate_integrity_error(exc, idempotency_key) from exc
-        except OperationalError as exc:
-            raise _translate_db_error(exc) from exc
-    raise AssertionError("unreachable")  # the last attempt returns or raises
+    try:
+        for attempt in range(1, REFERENCE_TRIES + 1):
+            try:
+                with transaction.atomic():
+                    _lock_timeout()
+                    return _place(conference, reg_settings, buyer, attendees, book, snapshot, voucher_code,
+                                  idempotency_key, offer, now)
+            except IntegrityError as exc:
+                if _is_reference_clash(exc) and attempt < REFERENCE_TRIES:
+                    continue
+                raise _translate_integrity_error(exc, idempotency_key) from exc
+            except OperationalError as exc:
+                raise _translate_db_error(exc) from exc
+        raise AssertionError("unreachable")  # the last attempt returns or raises
+    except (RegistrationError, IntegrityError) as exc:
+        # An order of new passes only is not checked for people already registered before it is placed
+        # (the unique index refuses a second active registration); when it fails for any reason, that
+        # is the reason given, as a check beforehand would have given it.
+        if not _needs_registrations(attendees):
+            registered = _first_registered(conference, attendees)
+            if registered:
+                raise AlreadyRegistered(
+                    _("%(email)s is already registered for %(edition)s. Add-ons and pass changes go through "
+                      "“My registration”.") % {"email": registered, "edition": conference.short_name}
+                ) from exc
+        raise
+
+
+def _needs_registrations(attendees: Sequence[AttendeeRequest]) -> bool:
+    """Whether the order changes existing registrations (upgrades, add-ons without a pass)."""
+    return any(a.upgrade or not a.pass_product for a in attendees)
+
+
+def _first_registered(conference: Conference, attendees: Sequence[AttendeeRequest]) -> str | None:
+    emails = [a.email.strip().lower() for a in attendees]
+    registered = set(Registration.objects.filter(conference=conference, user__email__in=emails,
+                                                 status=Registration.Status.ACTIVE).values_list("user__email", flat=True))
+    return next((email for email in emails if email in registered), None)
 
 
 def _translate_integrity_error(exc: IntegrityError, idempotency_key: str) -> RegistrationError:
@@ -366,7 +391,7 @@ def _place(conference, reg_settings, buyer, attendees, book, snapshot, voucher_c
     active = {
         r.user_id: r
         for r in Registration.objects.filter(conference=conference, user__in=users.values(), status=Registration.Status.ACTIVE)
-    }
+    } if _needs_registrations(attendees) else {}  # else the unique index and _place_order's failure path decide
     upgrades: dict[str, Product] = {}
     for attendee, email in zip(attendees, emails, strict=True):
         user = users[email]

@@ -64,6 +64,19 @@ def test_a_person_has_one_active_registration_per_edition(conference, catalogue,
     assert Quota.objects.get(name="Venue (in person)").held == 1
 
 
+def test_someone_registered_is_told_so_even_when_the_pass_is_sold_out(conference, catalogue, full_pass, industry):
+    buyer = VerifiedUserFactory(email="ji@example.com")
+    place(conference, buyer, [attendee(buyer.email, industry, full_pass)])
+    Quota.objects.filter(pk=catalogue.quotas["venue"].pk).update(size=1)
+    newcomer = VerifiedUserFactory(email="wei@example.com")
+    with pytest.raises(AlreadyRegistered) as excinfo:
+        place(conference, newcomer, [attendee(newcomer.email, industry, full_pass), attendee(buyer.email, industry, full_pass)])
+    assert str(excinfo.value) == ("ji@example.com is already registered for ICML 2026. Add-ons and pass changes go "
+                                  "through “My registration”.")
+    assert (Order.objects.count(), User.objects.filter(email="wei@example.com").count()) == (1, 1)
+    assert Quota.objects.get(pk=catalogue.quotas["venue"].pk).held == 1
+
+
 def test_the_same_idempotency_key_returns_the_first_order(conference, catalogue, full_pass, industry):
     buyer = VerifiedUserFactory()
     first = place(conference, buyer, [attendee(buyer.email, industry, full_pass)], idempotency_key="k-1")
