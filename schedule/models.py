@@ -210,7 +210,7 @@ class Session(models.Model):
     topics = models.ManyToManyField(Topic, blank=True, related_name="sessions", verbose_name=_("topics"))
     speakers = models.ManyToManyField(Speaker, blank=True, related_name="sessions", verbose_name=_("speakers"))
     # The working copy; the public sees these only once a release has frozen them into a Slot.
-    room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions",
+    room = models.ForeignKey(Room, on_delete=models.RESTRICT, null=True, blank=True, related_name="sessions",
                              verbose_name=_("room"))
     start = models.DateTimeField(_("start"), null=True, blank=True)
     end = models.DateTimeField(_("end"), null=True, blank=True)
@@ -289,8 +289,8 @@ class Slot(models.Model):
     """A session's time and room as frozen by one release."""
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="slots")
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="slots")
-    room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="slots")
+    session = models.ForeignKey(Session, on_delete=models.RESTRICT, related_name="slots")
+    room = models.ForeignKey(Room, on_delete=models.RESTRICT, null=True, blank=True, related_name="slots")
     start = models.DateTimeField()
     end = models.DateTimeField()
 

@@ -320,3 +320,38 @@ def test_the_changelog_page_takes_four_queries_at_any_size(client, conference, h
     with django_assert_num_queries(4):  # edition, latest release, releases, their slots
         html = client.get("/icml2026/programme/changes/").content.decode()
     assert html.count('class="change change-moved"') == sessions
+
+
+# --- Published history is kept -----------------------------------------------------------------
+
+def test_a_published_session_cannot_be_deleted_so_its_history_and_digests_stay(conference):
+    from django.db.models import RestrictedError
+
+    hall = room(conference, "Hall C")
+    social = session(conference, "Social", room=hall)
+    services.publish_release(conference)
+    with pytest.raises(RestrictedError):
+        social.delete()
+    with pytest.raises(RestrictedError):
+        hall.delete()
+    assert Slot.objects.filter(session=social).count() == 1
+
+
+def test_a_draft_session_can_be_deleted(conference):
+    from schedule.models import Session
+
+    session(conference, "Published", room=room(conference, "Hall C"))
+    services.publish_release(conference)
+    draft = session(conference, "Draft")
+    draft.delete()
+    assert list(Session.objects.values_list("title", flat=True)) == ["Published"]
+
+
+def test_deleting_an_edition_deletes_its_programme_and_releases(conference):
+    from confsite.models import Conference
+    from schedule.models import Session
+
+    session(conference, "Social", room=room(conference, "Hall C"))
+    services.publish_release(conference)
+    Conference.objects.filter(pk=conference.pk).delete()
+    assert (Session.objects.count(), Release.objects.count(), Slot.objects.count()) == (0, 0, 0)
