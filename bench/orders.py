@@ -67,6 +67,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--attempts", type=int, default=500, help="run 2: attendees trying (default 500)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (default gthread)")
     parser.add_argument("--database", default="confsite_bench", help="database to create and drop")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13", help="broker; '' for the filesystem")
     args = parser.parse_args()
@@ -162,7 +163,7 @@ def free_port() -> int:
 
 def start_gunicorn(args, env: dict, port: int, log: Path) -> subprocess.Popen:
     process = subprocess.Popen(  # noqa: S603 - fixed program, arguments from this script
-        [str(ROOT / ".venv/bin/gunicorn"), "confsite.wsgi", "-w", str(args.workers), "-k", "gthread",
+        [str(ROOT / ".venv/bin/gunicorn"), "confsite.wsgi", "-w", str(args.workers), "-k", args.worker_class,
          "--threads", str(args.threads), "-b", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
@@ -377,7 +378,7 @@ def main() -> int:
 
         port = free_port()
         gunicorn = start_gunicorn(args, env, port, var_dir / "gunicorn.log")
-        print(f"gunicorn confsite.wsgi -w {args.workers} -k gthread --threads {args.threads} on 127.0.0.1:{port}, "
+        print(f"gunicorn confsite.wsgi -w {args.workers} -k {args.worker_class} --threads {args.threads} on 127.0.0.1:{port}, "
               f"{args.clients} clients, {os.cpu_count()} CPUs shared by server, database and clients")
 
         cpu_before = time.process_time()

@@ -22,8 +22,8 @@ import functools
 import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import stripe
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -34,6 +34,9 @@ from django.utils.translation import gettext_lazy
 from . import billing, providers
 from .errors import NotAllowed
 from .models import Order, Payment, Refund, StripeEvent
+
+if TYPE_CHECKING:
+    import stripe  # imported where used: ~22 MiB per process that never takes a card payment
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +59,14 @@ class RetryLater(Exception):
 
 @functools.cache
 def _default_http_client() -> stripe.HTTPClient:
+    import stripe
+
     return stripe.new_default_http_client()
 
 
 def client() -> stripe.StripeClient:
+    import stripe
+
     return stripe.StripeClient(settings.STRIPE_SECRET_KEY, http_client=http_client or _default_http_client(),
                                max_network_retries=2)
 
@@ -77,6 +84,8 @@ class StripeCheckout(providers.PaymentProvider):
     def start(self, order: Order, *, success_url: str, cancel_url: str) -> str:
         """Open a Checkout Session for what is still due on `order` and record it as a started payment.
         Sessions opened earlier for the order are expired first, so the buyer cannot pay twice."""
+        import stripe
+
         if not self.is_enabled(order):
             raise NotAllowed(_("Card payment is not available; please pay by bank transfer."))
         order = Order.objects.select_related("conference", "buyer").get(pk=order.pk)
@@ -124,6 +133,8 @@ class StripeCheckout(providers.PaymentProvider):
     def refund(self, refund: Refund) -> None:
         """Refund through Stripe; done at once when Stripe says so, otherwise when its webhook confirms.
         A Stripe error raises NotAllowed, which rolls the caller's cancellation back."""
+        import stripe
+
         refund = Refund.objects.select_related("payment", "order").get(pk=refund.pk)
         payment = refund.payment
         if payment is None or not payment.payment_intent:
@@ -148,6 +159,8 @@ class StripeCheckout(providers.PaymentProvider):
 
 
 def _expire_open_sessions(stripe_client: stripe.StripeClient, order: Order) -> None:
+    import stripe
+
     for payment in order.payments.filter(provider=STRIPE, status=Payment.Status.CREATED):
         try:
             stripe_client.v1.checkout.sessions.expire(payment.external_id)

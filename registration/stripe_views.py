@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import stripe
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -135,6 +134,8 @@ class StripeWebhookView(APIView):
         404 while card payment is off."""
         if not billing.stripe_enabled():
             raise Http404
+        import stripe  # here, not at the top: most processes never see a card payment
+
         try:
             event = stripe.Webhook.construct_event(request.body, request.headers.get("Stripe-Signature"),
                                                    settings.STRIPE_WEBHOOK_SECRET)
