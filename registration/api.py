@@ -414,9 +414,11 @@ class EditionScoped:
         return Conference.objects.all()
 
     def initial(self, request, *args, **kwargs):
-        self.edition = self.editions().filter(slug=kwargs.get("edition", "")).first()
-        if self.edition is None:
-            raise NotFound(_("There is no edition %(slug)s.") % {"slug": kwargs.get("edition", "")})
+        try:
+            # get(), not first(): the slug is unique, and first() would sort the one row.
+            self.edition = self.editions().get(slug=kwargs.get("edition", ""))
+        except Conference.DoesNotExist:
+            raise NotFound(_("There is no edition %(slug)s.") % {"slug": kwargs.get("edition", "")}) from None
         super().initial(request, *args, **kwargs)
 
     def filters(self, serializer_class) -> dict:
