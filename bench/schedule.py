@@ -54,6 +54,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--papers", type=int, default=5000, help="papers in the import run (default 5000)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13", help="cache + broker (db 13)")
+    parser.add_argument("--no-gzip", action="store_true",
+                        help="throughput clients do not send Accept-Encoding: gzip (browsers and calendar apps do)")
     parser.add_argument("--skip-startup", action="store_true", help="do not time `make run`")
     parser.add_argument("--skip-import", action="store_true", help="do not time the import")
     return parser.parse_args()
@@ -139,12 +141,15 @@ def uncached(port: int, path: str, repeat: int) -> tuple[float, int, int]:
     return statistics.median(times) * 1000, size, status
 
 
-def hammer(port: int, path: str, clients: int, seconds: float, conditional: bool = False) -> dict:
+def hammer(port: int, path: str, clients: int, seconds: float, conditional: bool = False,
+           gzip_ok: bool = True) -> dict:
+    base = {"Accept-Encoding": "gzip"} if gzip_ok else {}
     etag = None
     if conditional:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        etag = get(conn, path)[2].get("ETag")
+        etag = get(conn, path, base)[2].get("ETag")
         conn.close()
+    headers = {**base, "If-None-Match": etag} if etag else base
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
@@ -156,7 +161,7 @@ def hammer(port: int, path: str, clients: int, seconds: float, conditional: bool
         while time.monotonic() < stop_at:
             started = time.perf_counter()
             try:
-                status = get(conn, path, {"If-None-Match": etag} if etag else None)[0]
+                status = get(conn, path, headers)[0]
             except (OSError, http.client.HTTPException):
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -278,14 +283,16 @@ def main() -> int:
         for label, path in urls.items():
             ms, size, status = uncached(port, path, args.repeat)
             print(f"  {label:22} {ms:8.1f} ms  {size / 1024:8.1f} KiB  HTTP {status}")
-        print(f"\nThroughput, {args.clients} anonymous clients, {args.seconds:.0f} s per URL (200s only; no 304s):")
+        encoding = "identity" if args.no_gzip else "Accept-Encoding: gzip"
+        print(f"\nThroughput, {args.clients} anonymous clients, {encoding}, {args.seconds:.0f} s per URL "
+              f"(200s only; no 304s):")
         for label, path in urls.items():
-            r = hammer(port, path, args.clients, args.seconds)
+            r = hammer(port, path, args.clients, args.seconds, gzip_ok=not args.no_gzip)
             print(f"  {label:22} {r['rps']:8.1f} req/s  p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  "
                   f"p99 {r['p99']:7.1f} ms  {r['statuses']}")
         print(f"\nConditional requests (If-None-Match with the ETag), {args.clients} clients, 5 s per URL (304s):")
         for label, path in urls.items():
-            r = hammer(port, path, args.clients, 5, conditional=True)
+            r = hammer(port, path, args.clients, 5, conditional=True, gzip_ok=not args.no_gzip)
             print(f"  {label:22} {r['rps']:8.1f} 304/s  p95 {r['p95']:7.1f} ms  {r['statuses']}")
         print(f"\ngunicorn worker RSS: {', '.join(f'{m:.0f} MiB' for m in rss_mib(gunicorn.pid))}; "
               f"load average after: {os.getloadavg()[0]:.2f}")

@@ -12,7 +12,9 @@ and a matching conditional request gets 304 Not Modified without rendering anyth
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import re
 import time
 from datetime import UTC, datetime
 from functools import wraps
@@ -29,6 +31,8 @@ from confsite.models import Conference
 from .queries import latest_release
 
 TIMEOUT = 24 * 3600
+MIN_GZIP_SIZE = 1024
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 MAX_AGE = 60
 
 
@@ -83,26 +87,53 @@ def cached_by_release(view):
         edited = generation(edition.pk)
         key = f"schedule:page:{edition.pk}:{number}:{edited}:{get_language()}:{request.get_full_path()}"
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-        etag = f'"{digest}"'
+        gzipped = accepts_gzip(request)
+        plain_etag, gzip_etag = f'"{digest}"', f'"{digest}-gz"'
+        etag = gzip_etag if gzipped else plain_etag
         last_modified = datetime.fromtimestamp(edited / 1000, tz=UTC)
         if release is not None and release.published_at > last_modified:
             last_modified = release.published_at
-        if _not_modified(request, etag, last_modified):
+        if _not_modified(request, (plain_etag, gzip_etag), last_modified):
             response = HttpResponseNotModified()
             _stamp(response, etag, last_modified)
             return response
-        cached = cache.get(f"schedule:resp:{digest}")
+        cached = cache.get(f"schedule:resp:{digest}:{'gz' if gzipped else 'plain'}")
         if cached is not None:
             return cached
         response = view(request, edition, *args, **kwargs)
         if response.status_code == 200 and not response.cookies and not getattr(response, "streaming", False):
-            _stamp(response, etag, last_modified)
             if hasattr(response, "render") and callable(response.render):
                 response = response.render()
-            cache.set(f"schedule:resp:{digest}", response, TIMEOUT)
+            _stamp(response, plain_etag, last_modified)
+            compressed = _gzipped_copy(response, gzip_etag)
+            cache.set_many({f"schedule:resp:{digest}:plain": response,
+                            f"schedule:resp:{digest}:gz": compressed or response}, TIMEOUT)
+            if gzipped and compressed is not None:
+                return compressed
         return response
 
     return wrapper
+
+
+def accepts_gzip(request: HttpRequest) -> bool:
+    return bool(_ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+
+
+def _gzipped_copy(response: HttpResponse, etag: str) -> HttpResponse | None:
+    """The response compressed once, when it is filled into the cache (exports are megabytes of text).
+
+    None when compressing would not help (small bodies). Each representation has its own ETag.
+    """
+    patch_vary_headers(response, ["Accept-Encoding"])
+    if len(response.content) < MIN_GZIP_SIZE:
+        return None
+    compressed = HttpResponse(gzip.compress(response.content, compresslevel=6, mtime=0), status=response.status_code)
+    for header, value in response.items():
+        if header.lower() not in ("content-length", "etag"):
+            compressed[header] = value
+    compressed["Content-Encoding"] = "gzip"
+    compressed["ETag"] = etag
+    return compressed
 
 
 def _stamp(response: HttpResponse, etag: str, last_modified) -> None:
@@ -112,10 +143,11 @@ def _stamp(response: HttpResponse, etag: str, last_modified) -> None:
     patch_vary_headers(response, ["Cookie", "Accept-Language"])
 
 
-def _not_modified(request: HttpRequest, etag: str, last_modified) -> bool:
+def _not_modified(request: HttpRequest, etags: tuple[str, ...], last_modified) -> bool:
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
-        return etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*"
+        sent = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return bool(sent & set(etags)) or if_none_match.strip() == "*"
     since = request.headers.get("If-Modified-Since")
     if since:
         parsed = parse_http_date_safe(since)

@@ -38,7 +38,7 @@ def test_anonymous_responses_are_public_with_validators(client, programme):
     assert response["Cache-Control"] == "public, max-age=60"
     assert response["ETag"].startswith('"') and len(response["ETag"]) == 34
     assert response["Last-Modified"] == http_date(programme.release.published_at.timestamp())
-    assert response["Vary"] == "Cookie, Accept-Language"
+    assert response["Vary"] == "Cookie, Accept-Language, Accept-Encoding"
 
 
 def test_a_matching_etag_gets_304_without_rendering(client, programme, django_assert_num_queries):
@@ -129,3 +129,31 @@ def test_the_unpublished_page_is_replaced_by_the_first_release(client, conferenc
     assert "The programme has not been published yet." in client.get(programme_page).content.decode()
     Programme(conference)
     assert client.get(programme_page).status_code == 302
+
+
+def test_a_client_that_accepts_gzip_gets_the_body_compressed_once_with_its_own_etag(client, programme,
+                                                                                  django_assert_num_queries):
+    import gzip
+
+    plain = client.get(DAY)
+    with django_assert_num_queries(2):
+        packed = client.get(DAY, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content
+    assert int(packed["Content-Length"]) == len(packed.content) < len(plain.content)
+    assert packed["ETag"] == plain["ETag"][:-1] + '-gz"'
+    assert packed["Vary"] == "Cookie, Accept-Language, Accept-Encoding"
+    assert "Content-Encoding" not in client.get(DAY)
+
+
+def test_either_representations_etag_gets_304(client, programme):
+    packed = client.get(DAY, HTTP_ACCEPT_ENCODING="gzip")
+    assert client.get(DAY, HTTP_IF_NONE_MATCH=packed["ETag"], HTTP_ACCEPT_ENCODING="gzip").status_code == 304
+    assert client.get(DAY, HTTP_IF_NONE_MATCH=f'W/{packed["ETag"]}', HTTP_ACCEPT_ENCODING="gzip").status_code == 304
+
+
+def test_a_logged_in_visitor_gets_an_uncompressed_private_page(client, programme, user):
+    client.force_login(user)
+    response = client.get(DAY, HTTP_ACCEPT_ENCODING="gzip")
+    assert "Content-Encoding" not in response
+    assert "private" in response["Cache-Control"]
