@@ -1,7 +1,13 @@
-from django.urls import path
+"""Sponsor pages under /<edition>/: the public sponsors page, the attendee's recruitment profile,
+the sponsor portal, interview rooms and complimentary passes (one URL module per area)."""
+from django.urls import include, path
 
-from . import views
+from .views import public
 
 urlpatterns = [
-    path("sponsors/", views.sponsor_list, name="sponsor_list"),
+    path("sponsors/", public.sponsor_list, name="sponsor_list"),
+    path("", include("sponsors.urls_attendee")),
+    path("", include("sponsors.urls_portal")),
+    path("", include("sponsors.urls_interviews")),
+    path("", include("sponsors.urls_passes")),
 ]

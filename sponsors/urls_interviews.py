@@ -1,0 +1,3 @@
+"""URLs of sponsors.views.interviews (included by sponsors/urls.py under /<edition>/)."""
+
+urlpatterns: list = []
