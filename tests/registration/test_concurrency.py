@@ -102,3 +102,17 @@ def test_without_the_lock_the_voucher_is_overused(voucher_race, settings):
     settings.REGISTRATION_LOCKING = False
     race(voucher_race)
     assert OrderLine.objects.filter(voucher__code="TEN-USES").count() > 10
+
+
+def test_ten_concurrent_sends_of_one_idempotency_key_place_one_order(conference, catalogue, industry):
+    # No look-up of the key before placing: the key's unique index refuses the later orders, and each
+    # of those requests answers with the order that got in first.
+    buyer = VerifiedUserFactory(email="retrying@example.com")
+    tutorials = catalogue.products[Product.Kind.TUTORIALS]
+    outcomes = race(lambda i: services.place_order(
+        conference=conference, buyer=buyer, accept_code_of_conduct=True, idempotency_key="same-key",
+        attendees=[attendee(buyer.email, industry, tutorials)]), n=10)
+    assert all(isinstance(o, Order) for o in outcomes), kinds(outcomes)
+    assert {o.pk for o in outcomes} == {Order.objects.get().pk}
+    assert Quota.objects.get(name="Venue (in person)").held == 1
+    assert Registration.objects.filter(status="active").count() == 1
