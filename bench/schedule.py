@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+CLEAN_ENV = dict(os.environ)  # before this script sets the benchmark's production settings
 DATABASE = "confsite_bench_schedule"
 PG = "postgres://postgres@127.0.0.1:5432"
 
