@@ -37,8 +37,144 @@ class SponsorAdmin(admin.ModelAdmin):
     list_select_related = ["tier", "conference"]
 
 
+# --- Interview rooms, slots and invitations ---------------------------------------------------
+
+from django import forms  # noqa: E402
+from django.contrib import messages  # noqa: E402
+from django.template.response import TemplateResponse  # noqa: E402
+from django.utils.translation import gettext, gettext_lazy  # noqa: E402
+
+from . import interviews  # noqa: E402
+from .models import InterviewSlot, Invitation  # noqa: E402
+from .services import SponsorError  # noqa: E402
+
+
+class InterviewSlotInline(admin.TabularInline):
+    model = InterviewSlot
+    extra = 0
+    fields = ["start", "end", "is_published", "booked_by_sponsor"]
+    readonly_fields = ["booked_by_sponsor"]
+    ordering = ["start"]
+    show_change_link = True
+
+    @admin.display(description=gettext_lazy("booked by"))
+    def booked_by_sponsor(self, slot):
+        return slot.sponsor or "—"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sponsor")
+
+
+class CreateSlotsForm(forms.Form):
+    day = forms.DateField(label=gettext_lazy("day"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.TimeField(label=gettext_lazy("from"), widget=forms.TimeInput(attrs={"type": "time"}),
+                                       help_text=gettext_lazy("Local time at the venue."))
+    end = forms.TimeField(label=gettext_lazy("to"), widget=forms.TimeInput(attrs={"type": "time"}))
+    minutes = forms.IntegerField(label=gettext_lazy("slot length (minutes)"), min_value=5, max_value=480,
+                                            initial=30)
+    published = forms.BooleanField(label=gettext_lazy("bookable at once"), required=False, initial=True)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            raise forms.ValidationError(gettext("The end time must be after the start time."))
+        return data
+
+
 @admin.register(InterviewRoom)
 class InterviewRoomAdmin(admin.ModelAdmin):
     list_display = ["name", "location", "conference"]
     list_filter = ["conference"]
     search_fields = ["name"]
+    inlines = [InterviewSlotInline]
+    actions = ["create_slots"]
+
+    @admin.action(description=gettext_lazy("Create slots in the selected rooms"), permissions=["add"])
+    def create_slots(self, request, queryset):
+        """An intermediate form (day, from, to, length); cutting is idempotent on each room's times."""
+        form = CreateSlotsForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                created, skipped = interviews.create_slots(list(queryset), data["day"], data["start"], data["end"],
+                                                            data["minutes"], published=data["published"])
+            except SponsorError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return None
+            self.message_user(request, gettext(
+                "Created %(created)d slots; %(skipped)d overlapped slots the rooms already had and were skipped.")
+                % {"created": created, "skipped": skipped}, messages.SUCCESS)
+            return None
+        context = {**self.admin_site.each_context(request), "title": gettext("Create interview slots"),
+                   "form": form, "rooms": queryset, "opts": self.model._meta,
+                   "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
+        return TemplateResponse(request, "sponsors/interview_admin_create_slots.html", context)
+
+
+class BookedFilter(admin.SimpleListFilter):
+    title = gettext_lazy("booking")
+    parameter_name = "booked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", gettext_lazy("booked")), ("no", gettext_lazy("free"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(sponsor__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(sponsor__isnull=True)
+        return queryset
+
+
+@admin.register(InterviewSlot)
+class InterviewSlotAdmin(admin.ModelAdmin):
+    list_display = ["room", "local_start", "local_end", "is_published", "sponsor", "booked_by", "booked_at"]
+    list_filter = ["room__conference", BookedFilter, "is_published", "room", "sponsor"]
+    search_fields = ["room__name", "sponsor__name", "booked_by__email"]
+    list_select_related = ["room__conference", "sponsor", "booked_by"]
+    readonly_fields = ["sponsor", "booked_by", "booked_at"]
+    autocomplete_fields = ["room"]
+    date_hierarchy = "start"
+    actions = ["publish", "unpublish"]
+
+    @admin.display(description=gettext_lazy("start (venue time)"), ordering="start")
+    def local_start(self, slot):
+        return f"{interviews.local(slot.start, slot.room.conference):%Y-%m-%d %H:%M}"
+
+    @admin.display(description=gettext_lazy("end (venue time)"), ordering="end")
+    def local_end(self, slot):
+        return f"{interviews.local(slot.end, slot.room.conference):%H:%M}"
+
+    @admin.action(description=gettext_lazy("Make bookable"), permissions=["change"])
+    def publish(self, request, queryset):
+        self.message_user(request, gettext("%(n)d slots are bookable.") % {"n": queryset.update(is_published=True)})
+
+    @admin.action(description=gettext_lazy("Stop new bookings (booked slots stay booked)"), permissions=["change"])
+    def unpublish(self, request, queryset):
+        self.message_user(request, gettext("%(n)d slots take no new bookings.")
+                          % {"n": queryset.update(is_published=False)})
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """View-only: invitations are the sponsors' and candidates' business; the link token stays hidden."""
+
+    list_display = ["sponsor", "slot", "candidate", "status", "created_at", "responded_at"]
+    list_filter = ["slot__room__conference", "status", "sponsor"]
+    search_fields = ["sponsor__name", "profile__user__email", "profile__user__last_name"]
+    list_select_related = ["sponsor", "slot__room", "profile__user"]
+    fields = ["sponsor", "slot", "profile", "message", "status", "invited_by", "created_at", "responded_at"]
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("candidate"), ordering="profile__user__last_name")
+    def candidate(self, invitation):
+        return interviews.candidate_name(invitation.profile)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
