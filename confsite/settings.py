@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "confsite.context_processors.site",
+                "sponsors.context_processors.sponsor_portal",
             ],
         },
     },

@@ -6,6 +6,7 @@ from .views import public
 
 urlpatterns = [
     path("sponsors/", public.sponsor_list, name="sponsor_list"),
+    path("sponsors/<slug:sponsor>/logo/", public.sponsor_logo, name="sponsor_logo"),
     path("", include("sponsors.urls_attendee")),
     path("", include("sponsors.urls_portal")),
     path("", include("sponsors.urls_interviews")),

@@ -138,6 +138,7 @@ def test_the_page_takes_a_fixed_number_of_queries(client, user, conference, hall
         services.star(user, paper)
     services.publish_release(conference)
     client.force_login(user)
-    # session, user, edition, latest release, stars, presentations, slots, the buttons' star read
-    with django_assert_num_queries(8):
+    # session, user, edition, latest release, stars, presentations, slots, the buttons' star read,
+    # the navigation's sponsor-membership check
+    with django_assert_num_queries(9):
         assert client.get("/icml2026/programme/my/").status_code == 200
