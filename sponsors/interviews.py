@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock
+from functools import wraps
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -63,13 +64,14 @@ def _lock_timeout() -> None:
             cursor.execute("SET LOCAL lock_timeout = %s", [f"{getattr(settings, 'INTERVIEW_LOCK_TIMEOUT_MS', 5000)}ms"])
 
 
+def _locked(queryset):
+    return queryset.select_for_update(of=("self",)) if _locking() else queryset
+
+
 def _lock_sponsor(sponsor: Sponsor) -> Sponsor:
     """The sponsor row, locked for the rest of the transaction (the first lock every operation takes)."""
-    queryset = Sponsor.objects.select_related("tier", "conference")
-    if _locking():
-        _lock_timeout()
-        queryset = queryset.select_for_update(of=("self",))
-    return queryset.get(pk=sponsor.pk)
+    _lock_timeout()
+    return _locked(Sponsor.objects.select_related("tier", "conference")).get(pk=sponsor.pk)
 
 
 def _busy(exc: OperationalError) -> SponsorError:
@@ -127,20 +129,28 @@ def local(moment: datetime, conference) -> datetime:
 
 # --- Booking ---------------------------------------------------------------------------------
 
+def _one_transaction(operation):
+    """Run `operation` in one transaction; a lock wait that timed out becomes a "try again" sentence."""
+
+    @wraps(operation)
+    def wrapper(*args, **kwargs):
+        try:
+            with transaction.atomic():
+                return operation(*args, **kwargs)
+        except OperationalError as exc:
+            raise _busy(exc) from exc
+
+    return wrapper
+
+
+@_one_transaction
 def book_slot(slot: InterviewSlot, member: SponsorMember, now: datetime | None = None) -> InterviewSlot:
     """Book `slot` for the member's sponsor, within its tier's hours; returns the booked slot.
 
     Refused (SponsorError, nothing written) if the slot is not at the sponsor's edition, not
     published, already started, already booked, or would take the sponsor past its hours.
     """
-    try:
-        with transaction.atomic():
-            return _book(slot, member, now or timezone.now())
-    except OperationalError as exc:
-        raise _busy(exc) from exc
-
-
-def _book(slot: InterviewSlot, member: SponsorMember, now: datetime) -> InterviewSlot:
+    now = now or timezone.now()
     sponsor = _lock_sponsor(member.sponsor)
     slot = InterviewSlot.objects.select_related("room").get(pk=slot.pk)
     if slot.room.conference_id != sponsor.conference_id or not slot.is_published:
@@ -176,13 +186,14 @@ def _book(slot: InterviewSlot, member: SponsorMember, now: datetime) -> Intervie
     return slot
 
 
-@transaction.atomic
+@_one_transaction
 def release_slot(slot: InterviewSlot, member: SponsorMember, now: datetime | None = None) -> InterviewSlot:
     """Give back a slot the member's sponsor booked, before it starts; its open invitations are
     cancelled and each candidate is told by e-mail."""
     now = now or timezone.now()
     sponsor = _lock_sponsor(member.sponsor)
-    slot = InterviewSlot.objects.select_related("room__conference").get(pk=slot.pk)
+    # Then the slot, then its invitations: the order in which deleting a slot locks them too.
+    slot = _locked(InterviewSlot.objects.select_related("room__conference")).get(pk=slot.pk)
     if slot.sponsor_id != sponsor.pk:
         raise SponsorError(_("Only the sponsor that booked this slot can release it."))
     if slot.start <= now:
@@ -207,7 +218,7 @@ def invitable_profiles(sponsor: Sponsor) -> list[RecruitmentProfile]:
                 .order_by("user__last_name", "user__first_name", "pk"))
 
 
-@transaction.atomic
+@_one_transaction
 def invite(slot: InterviewSlot, member: SponsorMember, profile: RecruitmentProfile, message: str = "",
            now: datetime | None = None) -> Invitation:
     """Invite a shortlisted candidate the sponsor may see now to a slot it booked; e-mails the candidate.
@@ -264,7 +275,7 @@ def _new_token() -> str:
     return new_invitation_token()
 
 
-@transaction.atomic
+@_one_transaction
 def withdraw(invitation: Invitation, member: SponsorMember, now: datetime | None = None) -> Invitation:
     """The sponsor takes back an open invitation before the slot; the candidate is told by e-mail."""
     now = now or timezone.now()
@@ -283,7 +294,7 @@ def withdraw(invitation: Invitation, member: SponsorMember, now: datetime | None
     return invitation
 
 
-@transaction.atomic
+@_one_transaction
 def respond(invitation: Invitation, user, accept: bool, now: datetime | None = None) -> Invitation:
     """The invited attendee accepts or declines; the sponsor's members are told by e-mail.
 
@@ -291,6 +302,7 @@ def respond(invitation: Invitation, user, accept: bool, now: datetime | None = N
     invitation cannot be answered. Giving the same answer again changes nothing and sends nothing.
     """
     now = now or timezone.now()
+    _lock_timeout()
     invitation = (Invitation.objects.select_for_update(of=("self",))
                   .select_related("slot__room__conference", "profile__user", "sponsor").get(pk=invitation.pk))
     if not user.is_authenticated or invitation.profile.user_id != user.pk:

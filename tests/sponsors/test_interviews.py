@@ -16,7 +16,12 @@ from sponsors import interviews, services
 from sponsors.models import InterviewRoom, InterviewSlot, Invitation, ShortlistEntry, SponsorDecision
 from sponsors.services import SponsorError
 from tests.factories import ConferenceFactory, VerifiedUserFactory
-from tests.factories.sponsors import RecruitmentProfileFactory, SponsorFactory, SponsorMemberFactory, TierFactory
+from tests.factories.sponsors import (
+    RecruitmentProfileFactory,
+    SponsorFactory,
+    SponsorMemberFactory,
+    TierFactory,
+)
 
 pytestmark = pytest.mark.django_db
 SEOUL = ZoneInfo("Asia/Seoul")
