@@ -1,0 +1,256 @@
+"""The sponsor portal's front: the user's sponsors, a sponsor's dashboard, member management, the nav link."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.template import engines
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from confsite.models import OutboxEmail
+from sponsors.context_processors import sponsor_portal
+from sponsors.models import InterviewRoom, InterviewSlot, SponsorMember, Tier
+from tests.factories import ConferenceFactory, VerifiedUserFactory
+from tests.factories.sponsors import SponsorFactory, SponsorMemberFactory, TierFactory
+from tests.sponsors.test_two_factor import with_totp
+
+pytestmark = pytest.mark.django_db
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+@pytest.fixture
+def gold(conference):
+    return TierFactory(conference=conference, name="Gold", recruitment_access=Tier.Access.CVS,
+                       access_from=datetime(2026, 6, 1, tzinfo=SEOUL), access_until=datetime(2027, 1, 1, tzinfo=SEOUL),
+                       interview_hours=6, complimentary_passes=5, placement="Lanyards")
+
+
+@pytest.fixture
+def acme(conference, gold):
+    return SponsorFactory(conference=conference, tier=gold, name="Acme", slug="acme")
+
+
+@pytest.fixture
+def admin(acme):
+    return with_totp(SponsorMemberFactory(sponsor=acme, role="admin", user__email="boss@acme.example").user)
+
+
+@pytest.fixture
+def recruiter(acme):
+    return with_totp(SponsorMemberFactory(sponsor=acme, role="recruiter", user__email="hr@acme.example").user)
+
+
+def url(name, sponsor="acme"):
+    return reverse(name, args=["icml2026", sponsor])
+
+
+def members(sponsor):
+    return sorted(SponsorMember.objects.filter(sponsor=sponsor).values_list("user__email", "role"))
+
+
+# --- The list of the user's sponsors ------------------------------------------------------------
+
+def test_the_portal_lists_the_users_sponsors_of_this_edition(client, conference, acme, recruiter):
+    globex = SponsorFactory(conference=conference, name="Globex", slug="globex")
+    SponsorMemberFactory(sponsor=globex, user=recruiter, role="admin")
+    SponsorMemberFactory(sponsor=SponsorFactory(conference=ConferenceFactory(slug="icml2027"), name="Later"),
+                         user=recruiter)
+    client.force_login(recruiter)
+    response = client.get("/icml2026/sponsor-portal/")
+    assert response.status_code == 200
+    assert [(m.sponsor.name, m.role) for m in response.context["memberships"]] == [("Acme", "recruiter"),
+                                                                                  ("Globex", "admin")]
+    assert 'href="/icml2026/sponsor-portal/acme/"' in response.content.decode()
+
+
+def test_the_portal_list_tells_a_non_member_how_to_get_in(client, conference, acme, user):
+    client.force_login(user)
+    response = client.get("/icml2026/sponsor-portal/")
+    assert response.context["memberships"] == []
+    assert "Your account is not a member of any sponsor of ICML 2026." in response.content.decode()
+    assert "Acme" not in response.content.decode()
+
+
+def test_the_portal_list_needs_a_login(client, conference):
+    response = client.get("/icml2026/sponsor-portal/")
+    assert response["Location"] == "/accounts/login/?next=/icml2026/sponsor-portal/"
+
+
+# --- The dashboard -----------------------------------------------------------------------------
+
+def test_the_dashboard_shows_the_tiers_benefits(client, conference, acme, recruiter):
+    room = InterviewRoom.objects.create(conference=conference, name="Room 1")
+    start = timezone.now() + timedelta(days=1)
+    InterviewSlot.objects.create(room=room, start=start, end=start + timedelta(minutes=90), sponsor=acme)
+    InterviewSlot.objects.create(room=room, start=start + timedelta(hours=2), end=start + timedelta(hours=3))
+    client.force_login(recruiter)
+    response = client.get(url("sponsor_portal"))
+    html = response.content.decode()
+    assert response.context["window"] == "open"
+    assert "profiles and CVs" in html
+    assert "from 1 Jun 2026, 00:00 to 1 Jan 2027, 00:00 (Asia/Seoul)" in html
+    assert "1.5 of 6 booked" in html
+    assert "0 of 5 assigned, 0 used to register" in html
+    assert "Lanyards" in html
+
+
+@pytest.mark.parametrize(("access", "start", "end", "state"), [
+    ("none", -10, 10, "none"), ("cvs", 5, 10, "not_yet"), ("profiles", -10, -5, "closed"), ("profiles", -1, 1, "open")])
+def test_the_dashboard_says_whether_recruitment_is_open(client, acme, recruiter, access, start, end, state):
+    now = timezone.now()
+    Tier.objects.filter(pk=acme.tier_id).update(recruitment_access=access, access_from=now + timedelta(days=start),
+                                                access_until=now + timedelta(days=end))
+    client.force_login(recruiter)
+    assert client.get(url("sponsor_portal")).context["window"] == state
+
+
+def test_the_dashboard_links_existing_portal_areas_and_passes_for_admins_only(client, acme, admin, recruiter):
+    client.force_login(admin)
+    labels = [str(label) for label, _url in client.get(url("sponsor_portal")).context["links"]]
+    assert "Complimentary passes" in labels
+    client.force_login(recruiter)
+    links = client.get(url("sponsor_portal")).context["links"]
+    assert "Complimentary passes" not in [str(label) for label, _url in links]
+    assert all(link.startswith("/icml2026/sponsor-portal/acme/") for _label, link in links)
+
+
+def test_the_dashboard_lists_members_and_shows_forms_to_admins_only(client, acme, admin, recruiter):
+    client.force_login(recruiter)
+    response = client.get(url("sponsor_portal"))
+    assert [m.user.email for m in response.context["members"]] == ["boss@acme.example", "hr@acme.example"]
+    assert "Add a member" not in response.content.decode()
+    client.force_login(admin)
+    assert "Add a member" in client.get(url("sponsor_portal")).content.decode()
+
+
+# --- Members ---------------------------------------------------------------------------------
+
+def test_an_admin_adds_a_recruiter_by_the_email_of_an_existing_account(client, acme, admin, settings):
+    newcomer = VerifiedUserFactory(email="new.hire@acme.example")
+    client.force_login(admin)
+    response = client.post(url("sponsor_member_add"), {"email": "New.Hire@acme.example", "role": "recruiter"},
+                           follow=True)
+    assert members(acme) == [("boss@acme.example", "admin"), ("new.hire@acme.example", "recruiter")]
+    assert "new.hire@acme.example is now a member (recruiter)." in [str(m) for m in response.context["messages"]]
+    mail = OutboxEmail.objects.get(purpose="sponsor_member_added")
+    assert mail.recipient == newcomer.email
+    assert mail.subject == "[Confsite] You can now use Acme's ICML 2026 sponsor portal"
+    assert f"{settings.SITE_URL}/icml2026/sponsor-portal/acme/" in mail.body_text
+    assert "as recruiter" in mail.body_text
+
+
+def test_adding_an_address_without_an_account_changes_nothing(client, acme, admin):
+    client.force_login(admin)
+    response = client.post(url("sponsor_member_add"), {"email": "ghost@acme.example", "role": "recruiter"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "There is no account with the address ghost@acme.example. Ask them to sign up first, then add them."]
+    assert members(acme) == [("boss@acme.example", "admin")]
+
+
+def test_adding_a_member_twice_or_with_bad_input_is_refused(client, acme, admin, recruiter):
+    client.force_login(admin)
+    response = client.post(url("sponsor_member_add"), {"email": "hr@acme.example", "role": "admin"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["hr@acme.example is already a member."]
+    response = client.post(url("sponsor_member_add"), {"email": "not-an-address", "role": "boss"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "Enter a valid email address.", "Select a valid choice. boss is not one of the available choices."]
+    assert members(acme) == [("boss@acme.example", "admin"), ("hr@acme.example", "recruiter")]
+
+
+def test_an_admin_changes_roles_but_the_last_admin_stays_one(client, acme, admin, recruiter):
+    client.force_login(admin)
+    boss, hr = (SponsorMember.objects.get(user=u) for u in (admin, recruiter))
+    response = client.post(url("sponsor_member_role"), {"member": boss.pk, "role": "recruiter"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "boss@acme.example is the only sponsor admin. Make someone else an admin first."]
+    client.post(url("sponsor_member_role"), {"member": hr.pk, "role": "admin"})
+    client.post(url("sponsor_member_role"), {"member": boss.pk, "role": "recruiter"})
+    assert members(acme) == [("boss@acme.example", "recruiter"), ("hr@acme.example", "admin")]
+
+
+def test_the_last_admin_cannot_be_removed_but_a_recruiter_can(client, acme, admin, recruiter):
+    client.force_login(admin)
+    boss, hr = (SponsorMember.objects.get(user=u) for u in (admin, recruiter))
+    response = client.post(url("sponsor_member_remove"), {"member": boss.pk}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "boss@acme.example is the only sponsor admin and cannot be removed. Make someone else an admin first."]
+    client.post(url("sponsor_member_remove"), {"member": hr.pk})
+    assert members(acme) == [("boss@acme.example", "admin")]
+
+
+def test_an_admin_may_leave_when_another_admin_remains(client, acme, admin):
+    SponsorMemberFactory(sponsor=acme, role="admin", user__email="deputy@acme.example")
+    client.force_login(admin)
+    response = client.post(url("sponsor_member_remove"), {"member": SponsorMember.objects.get(user=admin).pk})
+    assert response["Location"] == "/icml2026/sponsor-portal/"
+    assert members(acme) == [("deputy@acme.example", "admin")]
+
+
+def test_recruiters_cannot_manage_members(client, acme, admin, recruiter):
+    client.force_login(recruiter)
+    boss = SponsorMember.objects.get(user=admin)
+    VerifiedUserFactory(email="friend@example.org")
+    assert client.post(url("sponsor_member_add"), {"email": "friend@example.org", "role": "admin"}).status_code == 404
+    assert client.post(url("sponsor_member_role"), {"member": boss.pk, "role": "recruiter"}).status_code == 404
+    assert client.post(url("sponsor_member_remove"), {"member": boss.pk}).status_code == 404
+    assert members(acme) == [("boss@acme.example", "admin"), ("hr@acme.example", "recruiter")]
+
+
+def test_an_admin_cannot_touch_another_sponsors_members(client, conference, acme, admin):
+    other = SponsorMemberFactory(sponsor=SponsorFactory(conference=conference, slug="globex"), role="recruiter")
+    client.force_login(admin)
+    assert client.post(url("sponsor_member_remove"), {"member": other.pk}).status_code == 404
+    assert client.post(url("sponsor_member_role"), {"member": other.pk, "role": "admin"}).status_code == 404
+    assert client.post(url("sponsor_member_remove"), {"member": "x"}, follow=True).status_code == 200
+    assert SponsorMember.objects.filter(pk=other.pk, role="recruiter").exists()
+
+
+def test_member_management_is_post_only_and_gated(client, acme, admin):
+    assert client.post(url("sponsor_member_add"), {"email": "a@b.example", "role": "admin"})["Location"].startswith(
+        "/accounts/login/")
+    client.force_login(admin)
+    assert client.get(url("sponsor_member_add")).status_code == 405
+
+
+# --- The navigation link -------------------------------------------------------------------------
+
+def nav(client, path="/icml2026/sponsors/"):
+    return 'href="/icml2026/sponsor-portal/"' in client.get(path).content.decode()
+
+
+def test_the_nav_links_the_portal_for_sponsor_members_only(client, conference, acme, recruiter, user):
+    assert nav(client) is False
+    client.force_login(user)
+    assert nav(client) is False
+    client.force_login(recruiter)
+    assert nav(client) is True
+
+
+def test_the_nav_link_is_for_this_editions_sponsors(client, conference, user):
+    SponsorMemberFactory(sponsor=SponsorFactory(conference=ConferenceFactory(slug="icml2027")), user=user)
+    client.force_login(user)
+    assert nav(client) is False
+
+
+def test_the_context_processor_queries_nothing_for_anonymous_visitors(rf, django_assert_num_queries):
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    with django_assert_num_queries(0):
+        assert sponsor_portal(request) == {}
+
+
+def test_the_context_processor_asks_once_and_only_when_the_template_does(conference, recruiter,
+                                                                          django_assert_num_queries):
+    request = RequestFactory().get("/")
+    request.user, request.edition = recruiter, conference
+    with django_assert_num_queries(0):
+        context = sponsor_portal(request)
+    template = engines["django"].from_string("{% if is_sponsor_member %}yes{% endif %}{% if is_sponsor_member %}!{% endif %}")
+    with django_assert_num_queries(1):
+        assert template.render(context) == "yes!"
