@@ -30,6 +30,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -121,6 +122,19 @@ def allowance(sponsor: Sponsor) -> Allowance:
     booked = InterviewSlot.objects.filter(sponsor=sponsor).values_list("start", "end")
     used = sum((end - start).total_seconds() for start, end in booked)
     return Allowance(total=sponsor.tier.interview_hours * 3600, used=int(used))
+
+
+def slot_ref(slot: InterviewSlot) -> str:
+    """The slot's id in portal URLs: the primary key with a keyed MAC, so ids cannot be enumerated."""
+    return f"{slot.pk}-{salted_hmac('sponsors.interview-slot', str(slot.pk)).hexdigest()[:16]}"
+
+
+def slot_pk(ref: str) -> int | None:
+    """The primary key named by a `slot_ref`, or None if the reference was not issued by us."""
+    pk, _sep, _mac = ref.partition("-")
+    if not pk.isdigit() or len(pk) > 18:
+        return None
+    return int(pk) if constant_time_compare(ref, f"{pk}-{salted_hmac('sponsors.interview-slot', pk).hexdigest()[:16]}") else None
 
 
 def local(moment: datetime, conference) -> datetime:

@@ -53,6 +53,7 @@ def _candidates(sponsor: Sponsor, invitations: list[Invitation]) -> None:
     ids = {i.profile_id for i in invitations}
     visible = dict(access.visible_profiles(sponsor).filter(pk__in=ids).values_list("pk", "share_email")) if ids else {}
     for invitation in invitations:
+        invitation.slot.ref = interviews.slot_ref(invitation.slot)
         if invitation.profile_id in visible:
             invitation.candidate = interviews.candidate_name(invitation.profile)
             invitation.headline = invitation.profile.headline
@@ -81,6 +82,7 @@ def sponsor_interviews(request: HttpRequest, edition: Conference) -> HttpRespons
         slot.local_end = interviews.local(slot.end, edition)
         slot.state = "yours" if slot.sponsor_id == sponsor.pk else "booked" if slot.sponsor_id else "free"
         slot.is_future = slot.start > now
+        slot.ref = interviews.slot_ref(slot)
         needed = int((slot.end - slot.start).total_seconds())
         slot.can_book = slot.state == "free" and allowance.used + needed <= allowance.total
     days = [(day, list(rows)) for day, rows in groupby(slots, key=lambda s: s.local_start.date())]
@@ -89,13 +91,17 @@ def sponsor_interviews(request: HttpRequest, edition: Conference) -> HttpRespons
     return render(request, "sponsors/interview_slots.html", context)
 
 
-def _slot(edition: Conference, pk: int) -> InterviewSlot:
-    return get_object_or_404(InterviewSlot.objects.select_related("room"), pk=pk, room__conference=edition)
+def _slot(edition: Conference, ref: str, **filters) -> InterviewSlot:
+    """The slot a portal URL names (a `slot_ref`); 404 for a made-up reference or another edition's slot."""
+    pk = interviews.slot_pk(ref)
+    if pk is None:
+        raise Http404(_("No such slot."))
+    return get_object_or_404(InterviewSlot.objects.select_related("room"), pk=pk, room__conference=edition, **filters)
 
 
 @require_POST
 @sponsor_portal_view
-def book_slot(request: HttpRequest, edition: Conference, slot: int) -> HttpResponse:
+def book_slot(request: HttpRequest, edition: Conference, slot: str) -> HttpResponse:
     found = _slot(edition, slot)
     try:
         interviews.book_slot(found, request.member)
@@ -109,7 +115,7 @@ def book_slot(request: HttpRequest, edition: Conference, slot: int) -> HttpRespo
 
 @require_POST
 @sponsor_portal_view
-def release_slot(request: HttpRequest, edition: Conference, slot: int) -> HttpResponse:
+def release_slot(request: HttpRequest, edition: Conference, slot: str) -> HttpResponse:
     found = _slot(edition, slot)
     try:
         interviews.release_slot(found, request.member)
@@ -123,11 +129,10 @@ def release_slot(request: HttpRequest, edition: Conference, slot: int) -> HttpRe
 
 @require_http_methods(["GET", "POST"])
 @sponsor_portal_view
-def booked_slot(request: HttpRequest, edition: Conference, slot: int) -> HttpResponse:
+def booked_slot(request: HttpRequest, edition: Conference, slot: str) -> HttpResponse:
     """One of this sponsor's booked slots: its invitations and the form to invite a candidate."""
     sponsor, now = request.sponsor, timezone.now()
-    found = get_object_or_404(InterviewSlot.objects.select_related("room"), pk=slot, room__conference=edition,
-                              sponsor=sponsor)
+    found = _slot(edition, slot, sponsor=sponsor)
     profiles = interviews.invitable_profiles(sponsor)
     form = InviteForm(request.POST or None, profiles=profiles)
     if request.method == "POST" and form.is_valid():
@@ -139,8 +144,9 @@ def booked_slot(request: HttpRequest, edition: Conference, slot: int) -> HttpRes
         else:
             messages.success(request, _("%(name)s is invited; we have e-mailed them for you.") % {
                 "name": interviews.candidate_name(candidate)})
-            return redirect("sponsor_interview_slot", edition.slug, sponsor.slug, found.pk)
+            return redirect("sponsor_interview_slot", edition.slug, sponsor.slug, slot)
     invitations = _sponsor_invitations(sponsor, slot=found)
+    found.ref = slot
     context = {"conference": edition, "sponsor": sponsor, "slot": found, "form": form, "invitations": invitations,
                "start": interviews.local(found.start, edition), "end": interviews.local(found.end, edition),
                "is_future": found.start > now, "has_open": any(i.status in interviews.OPEN for i in invitations)}
@@ -149,14 +155,14 @@ def booked_slot(request: HttpRequest, edition: Conference, slot: int) -> HttpRes
 
 @require_POST
 @sponsor_portal_view
-def withdraw_invitation(request: HttpRequest, edition: Conference, slot: int) -> HttpResponse:
+def withdraw_invitation(request: HttpRequest, edition: Conference, slot: str) -> HttpResponse:
     sponsor = request.sponsor
+    found = _slot(edition, slot, sponsor=sponsor)
     try:
         pk = int(request.POST.get("invitation", ""))
     except ValueError:
         pk = None
-    invitation = Invitation.objects.filter(pk=pk, slot_id=slot, sponsor=sponsor,
-                                           slot__room__conference=edition).first() if pk else None
+    invitation = Invitation.objects.filter(pk=pk, slot=found, sponsor=sponsor).first() if pk else None
     if invitation is None:
         raise Http404(_("No such invitation."))
     try:

@@ -89,7 +89,7 @@ def test_through_the_portal_the_losers_get_a_sentence_not_an_error_page(conferen
         client = Client()
         client.force_login(member.user)
         clients.append(client)
-    urls = [reverse("sponsor_interview_book", args=[conference.slug, m.sponsor.slug, slot.pk]) for m in twenty_sponsors]
+    urls = [reverse("sponsor_interview_book", args=[conference.slug, m.sponsor.slug, interviews.slot_ref(slot)]) for m in twenty_sponsors]
     responses = race(lambda i: clients[i].post(urls[i], follow=True), SPONSORS)
     assert [r.status_code for r in responses] == [200] * SPONSORS, kinds(responses)
     pages = [r.content.decode() for r in responses]

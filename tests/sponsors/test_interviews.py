@@ -373,7 +373,8 @@ def test_only_the_invited_attendee_can_answer(invitation, user):
 # --- The portal ------------------------------------------------------------------------------
 
 def portal(name, conference, sponsor, *args):
-    return reverse(name, args=[conference.slug, sponsor.slug, *args])
+    refs = [interviews.slot_ref(a) if isinstance(a, InterviewSlot) else a for a in args]
+    return reverse(name, args=[conference.slug, sponsor.slug, *refs])
 
 
 PORTAL_PAGES = [("sponsor_interviews", "get", False), ("sponsor_interview_slot", "get", True),
@@ -383,7 +384,7 @@ PORTAL_PAGES = [("sponsor_interviews", "get", False), ("sponsor_interview_slot",
 
 @pytest.mark.parametrize(("name", "method", "with_slot"), PORTAL_PAGES)
 def test_portal_pages_send_anonymous_visitors_to_log_in(client, conference, acme, booked, name, method, with_slot):
-    url = portal(name, conference, acme, *([booked.pk] if with_slot else []))
+    url = portal(name, conference, acme, *([booked] if with_slot else []))
     response = getattr(client, method)(url)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
@@ -392,7 +393,7 @@ def test_portal_pages_send_anonymous_visitors_to_log_in(client, conference, acme
 @pytest.mark.parametrize(("name", "method", "with_slot"), PORTAL_PAGES)
 def test_portal_pages_are_404_for_attendees_and_other_sponsors(client, conference, acme, booked, rival, user,
                                                                name, method, with_slot):
-    url = portal(name, conference, acme, *([booked.pk] if with_slot else []))
+    url = portal(name, conference, acme, *([booked] if with_slot else []))
     for outsider in (user, rival.user):
         client.force_login(outsider)
         assert getattr(client, method)(url).status_code == 404
@@ -404,7 +405,7 @@ def test_portal_pages_are_404_for_attendees_and_other_sponsors(client, conferenc
 def test_portal_pages_need_two_factor(client, conference, acme, booked, name, method, with_slot):
     member = SponsorMemberFactory(sponsor=acme)
     client.force_login(member.user)
-    response = getattr(client, method)(portal(name, conference, acme, *([booked.pk] if with_slot else [])))
+    response = getattr(client, method)(portal(name, conference, acme, *([booked] if with_slot else [])))
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
 
@@ -426,7 +427,7 @@ def test_the_slot_list_shows_free_yours_and_booked_without_other_sponsors_names(
     assert "Globex" not in page
     assert page.count(">Book</button>") == 1
     assert page.count(">Release</button>") == 1
-    assert portal("sponsor_interview_book", conference, acme, free.pk) in page
+    assert portal("sponsor_interview_book", conference, acme, free) in page
 
 
 def test_a_tier_without_hours_sees_the_slots_but_no_book_button(client, conference, room):
@@ -459,7 +460,7 @@ def test_the_slot_list_costs_the_same_queries_at_any_size(client, conference, ac
 
 def test_booking_from_the_portal(client, conference, acme, slot, recruiter):
     client.force_login(recruiter.user)
-    response = client.post(portal("sponsor_interview_book", conference, acme, slot.pk), follow=True)
+    response = client.post(portal("sponsor_interview_book", conference, acme, slot), follow=True)
     assert response.redirect_chain == [(portal("sponsor_interviews", conference, acme), 302)]
     assert "You have booked Room 101 on 07 Jul 2031, 10:00." in response.content.decode()
     slot.refresh_from_db()
@@ -469,7 +470,7 @@ def test_booking_from_the_portal(client, conference, acme, slot, recruiter):
 def test_a_taken_slot_gets_a_message_not_an_error_page(client, conference, acme, slot, recruiter, rival, globex):
     interviews.book_slot(slot, rival)
     client.force_login(recruiter.user)
-    response = client.post(portal("sponsor_interview_book", conference, acme, slot.pk), follow=True)
+    response = client.post(portal("sponsor_interview_book", conference, acme, slot), follow=True)
     assert response.status_code == 200
     assert "This slot was just booked by another sponsor. Choose another one." in response.content.decode()
     slot.refresh_from_db()
@@ -479,13 +480,24 @@ def test_a_taken_slot_gets_a_message_not_an_error_page(client, conference, acme,
 def test_an_unknown_or_foreign_slot_is_404(client, conference, acme, recruiter):
     other = InterviewRoom.objects.create(conference=ConferenceFactory(slug="icml2027"), name="Far away")
     client.force_login(recruiter.user)
-    assert client.post(portal("sponsor_interview_book", conference, acme, 999999)).status_code == 404
-    assert client.post(portal("sponsor_interview_book", conference, acme, make_slot(other, 9).pk)).status_code == 404
+    assert client.post(portal("sponsor_interview_book", conference, acme, "999999")).status_code == 404
+    assert client.post(portal("sponsor_interview_book", conference, acme, make_slot(other, 9))).status_code == 404
+
+
+def test_slot_urls_carry_a_reference_that_cannot_be_made_up(client, conference, acme, slot, recruiter):
+    ref = interviews.slot_ref(slot)
+    assert ref.startswith(f"{slot.pk}-") and len(ref) == len(str(slot.pk)) + 17
+    assert interviews.slot_pk(ref) == slot.pk
+    client.force_login(recruiter.user)
+    for forged in (str(slot.pk), f"{slot.pk}-0000000000000000", f"{slot.pk + 1}{ref[len(str(slot.pk)):]}"):
+        assert client.post(portal("sponsor_interview_book", conference, acme, forged)).status_code == 404
+    slot.refresh_from_db()
+    assert slot.sponsor is None
 
 
 def test_releasing_from_the_portal(client, conference, acme, booked, recruiter):
     client.force_login(recruiter.user)
-    response = client.post(portal("sponsor_interview_release", conference, acme, booked.pk), follow=True)
+    response = client.post(portal("sponsor_interview_release", conference, acme, booked), follow=True)
     assert "You have released Room 101 on 07 Jul 2031, 10:00." in response.content.decode()
     booked.refresh_from_db()
     assert booked.sponsor is None
@@ -495,7 +507,7 @@ def test_releasing_another_sponsors_slot_from_the_portal_changes_nothing(client,
                                                                          recruiter, globex):
     interviews.book_slot(slot, rival)
     client.force_login(recruiter.user)
-    response = client.post(portal("sponsor_interview_release", conference, acme, slot.pk), follow=True)
+    response = client.post(portal("sponsor_interview_release", conference, acme, slot), follow=True)
     assert "Only the sponsor that booked this slot can release it." in response.content.decode()
     slot.refresh_from_db()
     assert slot.sponsor == globex
@@ -504,8 +516,8 @@ def test_releasing_another_sponsors_slot_from_the_portal_changes_nothing(client,
 def test_the_slot_page_is_only_for_the_sponsor_that_booked_it(client, conference, acme, room, slot, rival, recruiter):
     interviews.book_slot(slot, rival)
     client.force_login(recruiter.user)
-    assert client.get(portal("sponsor_interview_slot", conference, acme, slot.pk)).status_code == 404
-    assert client.get(portal("sponsor_interview_slot", conference, acme, make_slot(room, 14).pk)).status_code == 404
+    assert client.get(portal("sponsor_interview_slot", conference, acme, slot)).status_code == 404
+    assert client.get(portal("sponsor_interview_slot", conference, acme, make_slot(room, 14))).status_code == 404
 
 
 def test_the_invite_form_offers_visible_shortlisted_candidates_by_name_only(client, conference, acme, globex,
@@ -514,7 +526,7 @@ def test_the_invite_form_offers_visible_shortlisted_candidates_by_name_only(clie
     services.opt_out(gone)
     shortlisted(conference, globex, first="Not", last="Ours", email="notours@example.org")
     client.force_login(recruiter.user)
-    response = client.get(portal("sponsor_interview_slot", conference, acme, booked.pk))
+    response = client.get(portal("sponsor_interview_slot", conference, acme, booked))
     page = response.content.decode()
     assert response.status_code == 200
     assert [label for value, label in response.context["form"].fields["candidate"].choices if value] == [
@@ -525,7 +537,7 @@ def test_the_invite_form_offers_visible_shortlisted_candidates_by_name_only(clie
 
 def test_inviting_from_the_portal(client, conference, acme, booked, recruiter, candidate):
     client.force_login(recruiter.user)
-    url = portal("sponsor_interview_slot", conference, acme, booked.pk)
+    url = portal("sponsor_interview_slot", conference, acme, booked)
     response = client.post(url, {"candidate": candidate.pk, "message": "See you!"}, follow=True)
     page = response.content.decode()
     assert response.redirect_chain == [(url, 302)]
@@ -557,7 +569,7 @@ def test_inviting_someone_not_on_the_shortlist_from_the_portal_is_refused(client
                                                                           booked, recruiter):
     stranger = shortlisted(conference, globex, first="Not", last="Ours")
     client.force_login(recruiter.user)
-    response = client.post(portal("sponsor_interview_slot", conference, acme, booked.pk),
+    response = client.post(portal("sponsor_interview_slot", conference, acme, booked),
                            {"candidate": stranger.pk, "message": "Hi"})
     assert response.status_code == 400
     assert "Choose a candidate from your shortlist." in response.content.decode()
@@ -566,8 +578,8 @@ def test_inviting_someone_not_on_the_shortlist_from_the_portal_is_refused(client
 
 def test_withdrawing_from_the_portal(client, conference, acme, booked, invitation, recruiter):
     client.force_login(recruiter.user)
-    url = portal("sponsor_interview_slot", conference, acme, booked.pk)
-    response = client.post(portal("sponsor_interview_withdraw", conference, acme, booked.pk),
+    url = portal("sponsor_interview_slot", conference, acme, booked)
+    response = client.post(portal("sponsor_interview_withdraw", conference, acme, booked),
                            {"invitation": invitation.pk}, follow=True)
     assert response.redirect_chain == [(url, 302)]
     assert "The invitation is withdrawn; we have told the candidate." in response.content.decode()
@@ -577,9 +589,9 @@ def test_withdrawing_from_the_portal(client, conference, acme, booked, invitatio
 
 def test_withdrawing_another_sponsors_invitation_is_404(client, conference, acme, globex, booked, invitation, rival):
     client.force_login(rival.user)
-    assert client.post(portal("sponsor_interview_withdraw", conference, globex, booked.pk),
+    assert client.post(portal("sponsor_interview_withdraw", conference, globex, booked),
                        {"invitation": invitation.pk}).status_code == 404
-    assert client.post(portal("sponsor_interview_withdraw", conference, globex, booked.pk),
+    assert client.post(portal("sponsor_interview_withdraw", conference, globex, booked),
                        {"invitation": "x"}).status_code == 404
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.PENDING
