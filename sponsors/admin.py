@@ -178,3 +178,112 @@ class InvitationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Complimentary passes ----------------------------------------------------------------------
+# Passes are assigned through sponsors.passes (the portal, or "Add" here), never by editing rows: the
+# service counts the tier's passes under a lock, issues the voucher through registration and sends it.
+
+from django.utils import timezone  # noqa: E402
+from django.utils.translation import ngettext  # noqa: E402
+
+from . import passes as pass_services  # noqa: E402
+from .models import ComplimentaryPass  # noqa: E402
+
+
+class AssignPassForm(forms.ModelForm):
+    """Organisers assign a pass on a sponsor's behalf; the service does the work when the form is clean."""
+
+    class Meta:
+        model = ComplimentaryPass
+        fields = ["sponsor", "email"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request, self.assigned = request, None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            self.assigned = pass_services.assign_pass(cleaned["sponsor"], cleaned["email"],
+                                                      by=self.request.user if self.request else None)
+        except SponsorError as error:
+            raise forms.ValidationError(str(error)) from error
+        return cleaned
+
+
+@admin.register(ComplimentaryPass)
+class ComplimentaryPassAdmin(admin.ModelAdmin):
+    """View-only rows; "Add" assigns a pass through the service; unused passes can be revoked in bulk."""
+
+    list_display = ["email", "sponsor", "pass_status", "code", "assigned_at", "revoked_at"]
+    list_filter = ["sponsor__conference", "sponsor__tier", "sponsor"]
+    search_fields = ["email", "sponsor__name", "voucher__code"]
+    list_select_related = ["sponsor", "voucher"]
+    autocomplete_fields = ["sponsor"]
+    actions = ["revoke"]
+
+    @admin.display(description=gettext_lazy("status"))
+    def pass_status(self, obj):
+        return {pass_services.PassStatus.UNUSED: gettext("not used yet"),
+                pass_services.PassStatus.USED: gettext("used to register"),
+                pass_services.PassStatus.REVOKED: gettext("revoked")}[pass_services.status(obj)]
+
+    @admin.display(description=gettext_lazy("voucher code"), ordering="voucher__code")
+    def code(self, obj):
+        return obj.voucher.code
+
+    def get_fields(self, request, obj=None):
+        return ["sponsor", "email"] if obj is None else ["sponsor", "email", "voucher", "assigned_by", "assigned_at",
+                                                          "revoked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+
+        class BoundAssignPassForm(AssignPassForm):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, request=request, **form_kwargs)
+
+        return BoundAssignPassForm
+
+    def save_form(self, request, form, change):
+        return form.assigned if not change else super().save_form(request, form, change)
+
+    def save_model(self, request, obj, form, change):
+        """The service saved the pass while the form was cleaned."""
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing related to save: the voucher was issued by the service."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("sponsors.add_complimentarypass")
+
+    @admin.action(description=gettext_lazy("Revoke the selected passes that are not used yet"),
+                  permissions=["revoke"])
+    def revoke(self, request, queryset):
+        revoked, refused = 0, []
+        now = timezone.now()
+        for complimentary_pass in queryset.select_related("sponsor"):
+            if complimentary_pass.revoked_at is not None:
+                continue
+            try:
+                pass_services.revoke_pass(complimentary_pass, now=now)
+                revoked += 1
+            except SponsorError:
+                refused.append(complimentary_pass.email)
+        self.message_user(request, ngettext("%(n)d pass revoked.", "%(n)d passes revoked.", revoked) % {"n": revoked})
+        if refused:
+            self.message_user(request, gettext("Used to register, so kept: %(emails)s.")
+                              % {"emails": ", ".join(refused)}, messages.WARNING)

@@ -326,3 +326,43 @@ def test_without_the_lock_the_same_race_exceeds_them(racing_sponsor, monkeypatch
     monkeypatch.setattr(passes, "_locking", False)
     race(lambda i: passes.assign_pass(racing_sponsor, f"staff{i}@acme.example"))
     assert ComplimentaryPass.objects.filter(sponsor=racing_sponsor).count() > 3
+
+
+# --- The organisers' console -----------------------------------------------------------------------
+
+ADMIN = "/admin/sponsors/complimentarypass/"
+
+
+def test_organisers_assign_a_pass_in_the_admin_through_the_service(client, acme, staff_user):
+    client.force_login(staff_user)
+    response = client.post(ADMIN + "add/", {"sponsor": acme.pk, "email": "guest@acme.example"})
+    assert response.status_code == 302
+    given = ComplimentaryPass.objects.get()
+    assert (given.email, given.assigned_by, passes.status(given)) == ("guest@acme.example", staff_user, "unused")
+    assert OutboxEmail.objects.get().recipient == "guest@acme.example"
+
+
+def test_the_admin_refuses_a_pass_over_the_limit_with_the_services_message(client, acme, staff_user):
+    passes.assign_pass(acme, "a@acme.example")
+    passes.assign_pass(acme, "b@acme.example")
+    client.force_login(staff_user)
+    response = client.post(ADMIN + "add/", {"sponsor": acme.pk, "email": "c@acme.example"})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "All 2 complimentary passes of your tier are assigned. Revoke an unused pass to give it to someone else."]
+    assert ComplimentaryPass.objects.count() == 2
+
+
+def test_the_admin_lists_passes_view_only_and_revokes_unused_ones(client, conference, catalogue, acme, staff_user):
+    used = passes.assign_pass(acme, "used@acme.example")
+    register_with(conference, catalogue, used.voucher.code, email="used@acme.example")
+    unused = passes.assign_pass(acme, "unused@acme.example")
+    client.force_login(staff_user)
+    assert client.get(ADMIN).status_code == 200
+    assert client.get(f"{ADMIN}{unused.pk}/change/").status_code == 200
+    assert client.post(f"{ADMIN}{unused.pk}/change/", {"email": "x@acme.example"}).status_code == 403
+    response = client.post(ADMIN, {"action": "revoke", "_selected_action": [used.pk, unused.pk]}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["1 pass revoked.",
+                                                              "Used to register, so kept: used@acme.example."]
+    assert {p.email: passes.status(p) for p in ComplimentaryPass.objects.select_related("voucher")} == {
+        "used@acme.example": "used", "unused@acme.example": "revoked"}
