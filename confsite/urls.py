@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"), name="api-docs"),
     path("api/", include("registration.api_urls")),
+    path("api/", include("sponsors.api_urls")),
     path("api/", include(router.urls)),
     path("payments/stripe/", include("registration.stripe_webhook_urls")),
     path("dev/mailbox/", views.dev_mailbox, name="dev_mailbox"),

@@ -287,3 +287,54 @@ class ComplimentaryPassAdmin(admin.ModelAdmin):
         if refused:
             self.message_user(request, gettext("Used to register, so kept: %(emails)s.")
                               % {"emails": ", ".join(refused)}, messages.WARNING)
+
+
+# --- Recruitment access log and per-sponsor figures -------------------------------------------
+
+from django.core.exceptions import PermissionDenied  # noqa: E402
+from django.urls import path, reverse  # noqa: E402
+
+from . import access_log  # noqa: E402
+from .models import AccessLogEntry  # noqa: E402
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(admin.ModelAdmin):
+    """View-only: the record of every sponsor read of personal data; nobody edits or deletes it here."""
+
+    list_display = ["at", "sponsor", "action", "channel", "user", "profile"]
+    list_filter = ["sponsor__conference", "sponsor", "action", "channel"]
+    search_fields = ["sponsor__name", "user__email", "profile__user__email"]
+    list_select_related = ["sponsor", "user", "profile__user", "profile__conference"]
+    date_hierarchy = "at"
+    fields = ["at", "sponsor", "user", "profile", "action", "channel"]
+    readonly_fields = fields
+    change_list_template = "admin/sponsors/accesslogentry/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        figures = self.admin_site.admin_view(self.figures_view)
+        return [path("figures/", figures, name="sponsors_accesslogentry_figures"), *super().get_urls()]
+
+    def figures_view(self, request):
+        """Recruitment access by sponsor: views, CV downloads, exports and distinct profiles read."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        from confsite.models import Conference
+
+        conferences = list(Conference.objects.order_by("-start_date"))
+        chosen = next((c for c in conferences if c.slug == request.GET.get("conference")), None)
+        sponsors = list(access_log.figures_by_sponsor(chosen))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                   "title": gettext("Recruitment access by sponsor"), "sponsors": sponsors,
+                   "conferences": conferences, "chosen": chosen,
+                   "changelist_url": reverse("admin:sponsors_accesslogentry_changelist")}
+        return TemplateResponse(request, "admin/sponsors/accesslogentry/figures.html", context)
