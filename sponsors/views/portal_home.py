@@ -34,11 +34,8 @@ from ..services import SponsorError
 PORTAL_AREAS = [
     ("sponsor_portal_search", gettext_lazy("Search profiles"), False),
     ("sponsor_portal_shortlist", gettext_lazy("Shortlist"), False),
-    ("sponsor_portal_export", gettext_lazy("Export"), False),
-    ("sponsor_portal_tokens", gettext_lazy("API tokens"), False),
-    ("sponsor_portal_figures", gettext_lazy("Access figures"), False),
-    ("sponsor_portal_interviews", gettext_lazy("Interview rooms"), False),
-    ("sponsor_portal_invitations", gettext_lazy("Interview invitations"), False),
+    ("sponsor_portal_tokens", gettext_lazy("API tokens"), True),
+    ("sponsor_interviews", gettext_lazy("Interview rooms"), False),
     ("sponsor_passes", gettext_lazy("Complimentary passes"), True),
 ]
 

@@ -110,12 +110,15 @@ def test_the_dashboard_says_whether_recruitment_is_open(client, acme, recruiter,
 
 def test_the_dashboard_links_existing_portal_areas_and_passes_for_admins_only(client, acme, admin, recruiter):
     client.force_login(admin)
-    labels = [str(label) for label, _url in client.get(url("sponsor_portal")).context["links"]]
-    assert "Complimentary passes" in labels
+    links = [(str(label), link) for label, link in client.get(url("sponsor_portal")).context["links"]]
+    assert links == [("Search profiles", "/icml2026/sponsor-portal/acme/profiles/"),
+                     ("Shortlist", "/icml2026/sponsor-portal/acme/shortlist/"),
+                     ("API tokens", "/icml2026/sponsor-portal/acme/tokens/"),
+                     ("Interview rooms", "/icml2026/sponsor-portal/acme/interviews/"),
+                     ("Complimentary passes", "/icml2026/sponsor-portal/acme/passes/")]
     client.force_login(recruiter)
-    links = client.get(url("sponsor_portal")).context["links"]
-    assert "Complimentary passes" not in [str(label) for label, _url in links]
-    assert all(link.startswith("/icml2026/sponsor-portal/acme/") for _label, link in links)
+    links = [str(label) for label, _link in client.get(url("sponsor_portal")).context["links"]]
+    assert links == ["Search profiles", "Shortlist", "Interview rooms"]
 
 
 def test_the_dashboard_lists_members_and_shows_forms_to_admins_only(client, acme, admin, recruiter):
