@@ -17,7 +17,15 @@ from sponsors import queries, services
 from sponsors.models import SponsorMember, Tier
 from tests.factories import VerifiedUserFactory
 from tests.factories.schedule import AuthorshipFactory, PaperFactory, TopicFactory
-from tests.factories.sponsors import RecruitmentProfileFactory, SponsorFactory, SponsorMemberFactory, TierFactory
+from tests.factories.sponsors import (
+    RecruitmentProfileFactory,
+    SponsorFactory,
+    SponsorMemberFactory,
+    TierFactory,
+)
+
+# Fixtures, for `from .recruitment_fixtures import *` in the test modules; helpers are imported by name.
+__all__ = ["terms", "gold", "acme", "globex", "initrode", "recruiter", "acme_admin", "globex_recruiter", "initrode_recruiter", "topics", "minji"]
 
 PDF = b"%PDF-1.4\n% a CV\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 

@@ -11,19 +11,8 @@ from sponsors.access_log import figures_by_sponsor, record_access
 from sponsors.models import AccessLogEntry
 from tests.factories import VerifiedUserFactory
 
-from .recruitment_fixtures import (  # noqa: F401
-    acme,
-    globex,
-    globex_recruiter,
-    gold,
-    minji,
-    portal_url,
-    profile_url,
-    recruiter,
-    share,
-    terms,
-    topics,
-)
+from .recruitment_fixtures import *  # noqa: F403 (the shared fixtures)
+from .recruitment_fixtures import portal_url, profile_url, share
 
 pytestmark = pytest.mark.django_db
 FIGURES = "admin:sponsors_accesslogentry_figures"

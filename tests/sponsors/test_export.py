@@ -12,20 +12,8 @@ from sponsors import queries, services
 from sponsors.models import AccessLogEntry, ShortlistEntry
 from sponsors.views.portal import csv_cell
 
-from .recruitment_fixtures import (  # noqa: F401
-    acme,
-    globex,
-    globex_recruiter,
-    gold,
-    initrode,
-    initrode_recruiter,
-    minji,
-    portal_url,
-    recruiter,
-    share,
-    terms,
-    topics,
-)
+from .recruitment_fixtures import *  # noqa: F403 (the shared fixtures)
+from .recruitment_fixtures import portal_url, share
 
 pytestmark = pytest.mark.django_db
 

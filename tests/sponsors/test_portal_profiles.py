@@ -12,25 +12,8 @@ from sponsors.models import AccessLogEntry, APIToken, ShortlistEntry, SponsorDec
 from tests.factories import ConferenceFactory
 from tests.factories.sponsors import SponsorFactory, TierFactory
 
-from .recruitment_fixtures import (  # noqa: F401
-    PDF,
-    acme,
-    acme_admin,
-    globex,
-    globex_recruiter,
-    gold,
-    initrode,
-    initrode_recruiter,
-    mfa_member,
-    minji,
-    paper_by,
-    portal_url,
-    profile_url,
-    recruiter,
-    share,
-    terms,
-    topics,
-)
+from .recruitment_fixtures import *  # noqa: F403 (the shared fixtures)
+from .recruitment_fixtures import PDF, mfa_member, paper_by, portal_url, profile_url, share
 
 pytestmark = pytest.mark.django_db
 

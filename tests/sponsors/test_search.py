@@ -15,23 +15,8 @@ from sponsors.models import RecruitmentProfile, SponsorDecision
 from tests.factories import ConferenceFactory
 from tests.factories.sponsors import SponsorFactory, TierFactory
 
-from .recruitment_fixtures import (  # noqa: F401
-    acme,
-    globex,
-    globex_recruiter,
-    gold,
-    initrode,
-    initrode_recruiter,
-    minji,
-    mfa_member,
-    paper_by,
-    portal_url,
-    profile_url,
-    recruiter,
-    share,
-    terms,
-    topics,
-)
+from .recruitment_fixtures import *  # noqa: F403 (the shared fixtures)
+from .recruitment_fixtures import mfa_member, paper_by, portal_url, profile_url, share
 
 pytestmark = pytest.mark.django_db
 
