@@ -122,12 +122,14 @@ def search_profiles(sponsor: Sponsor, *, q: str = "", areas: Iterable = (), posi
 def _in_locations(profiles: QuerySet[RecruitmentProfile], place: str) -> QuerySet[RecruitmentProfile]:
     """Profiles whose folded location preferences contain `place`.
 
-    `locations` is stored as typed; its folded form is part of `search_text`, which narrows the
-    candidates in the database; the exact folded comparison is then made here, on two columns.
+    `locations` is stored as typed. For plain-ASCII text folding is case-folding, which the database
+    does (`icontains`); only rows with other characters ("München", "Zürich") are folded here, after
+    `search_text` (which holds the folded locations) has narrowed them down in the database.
     """
-    candidates = profiles.filter(search_text__contains=place).values_list("pk", "locations")
+    candidates = (profiles.filter(search_text__contains=place, locations__regex=r"[^\x01-\x7f]")
+                  .values_list("pk", "locations"))
     ids = [pk for pk, text in candidates if place in normalize(text)]
-    return profiles.filter(pk__in=ids)
+    return profiles.filter(Q(locations__icontains=place) | Q(pk__in=ids))
 
 
 @dataclass(frozen=True)
