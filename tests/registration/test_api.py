@@ -517,4 +517,4 @@ def test_it_describes_every_endpoint_in_a_valid_openapi_schema(client):
     assert {"/api/{edition}/registrations/", "/api/{edition}/registrations/{id}/", "/api/{edition}/orders/",
             "/api/{edition}/orders/{reference}/", "/api/auth/token/"} <= spec["paths"].keys()
     assert set(spec["paths"]["/api/{edition}/orders/"]) == {"get", "post"}
-    assert spec["components"]["securitySchemes"].keys() == {"tokenAuth", "cookieAuth"}
+    assert spec["components"]["securitySchemes"].keys() == {"tokenAuth", "cookieAuth", "sponsorToken"}

@@ -425,7 +425,7 @@ def test_the_schema_describes_payments_documents_and_the_stripe_webhook(client):
     assert set(webhook) == {"post"}
     assert set(webhook["post"]["responses"]) == {"200", "400", "404", "409"}
     assert [p["name"] for p in webhook["post"]["parameters"]] == ["Stripe-Signature"]
-    assert spec["components"]["securitySchemes"].keys() == {"tokenAuth", "cookieAuth"}
+    assert spec["components"]["securitySchemes"].keys() == {"tokenAuth", "cookieAuth", "sponsorToken"}
     filters = {p["name"] for p in spec["paths"]["/api/{edition}/payments/"]["get"]["parameters"]}
     assert filters == {"edition", "page", "status", "provider", "order"}
 
