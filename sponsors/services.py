@@ -124,3 +124,35 @@ def decide(profile: RecruitmentProfile, sponsor: Sponsor, decision: str) -> Cons
     if profile.new_sponsors_need_approval:
         named = [s for s in named if s.pk in accepted | excluded]
     return consent.grant(profile.user, text, scope=_scope(profile, named, excluded))
+
+
+@transaction.atomic
+def save_cv(profile: RecruitmentProfile, upload) -> None:
+    """Store `upload` (already checked to be a PDF) as the profile's CV, deleting the one it replaces."""
+    old = profile.cv.name if profile.cv else ""
+    profile.cv.save(f"cv-{profile.pk}.pdf", upload, save=False)
+    profile.cv_uploaded_at = timezone.now()
+    profile.save(update_fields=["cv", "cv_uploaded_at", "updated_at"])
+    if old and old != profile.cv.name:
+        transaction.on_commit(lambda: profile.cv.storage.delete(old))
+
+
+@transaction.atomic
+def remove_cv(profile: RecruitmentProfile) -> None:
+    """Delete the profile's CV file; sharing the CV is switched off with it."""
+    if not profile.cv:
+        return
+    name, storage = profile.cv.name, profile.cv.storage
+    profile.cv = ""
+    profile.cv_uploaded_at = None
+    profile.share_cv = False
+    profile.save(update_fields=["cv", "cv_uploaded_at", "share_cv", "updated_at"])
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+def pending_recipients(profile: RecruitmentProfile) -> list[Sponsor]:
+    """Sponsors with recruitment access that this opted-in attendee has not decided about yet."""
+    if not profile.opted_in:
+        return []
+    decided = set(SponsorDecision.objects.filter(profile=profile).values_list("sponsor_id", flat=True))
+    return [s for s in access.recipients(profile.conference) if s.pk not in decided]

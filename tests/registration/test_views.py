@@ -291,3 +291,9 @@ def test_an_attendee_upgrades_their_pass_from_my_registration(attendee_client, c
     assert "upgrades you to Full conference" in response.content.decode()
     assert Registration.objects.get().pass_product == full
     assert Order.objects.count() == 2
+
+
+def test_my_registration_links_to_my_schedule_and_the_recruitment_profile(attendee_client, conference):
+    html = attendee_client.get("/icml2026/my-registration/").content.decode()
+    assert '<a href="/icml2026/programme/my/">My schedule</a>' in html
+    assert '<a href="/icml2026/recruitment/">Recruitment profile</a>' in html
