@@ -6,3 +6,7 @@ class SponsorsConfig(AppConfig):
     name = "sponsors"
     verbose_name = _("Sponsors")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the recruitment-retention sweeper with the periodic runner.
+        from . import retention  # noqa: F401
