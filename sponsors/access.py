@@ -60,9 +60,17 @@ def visibility(sponsor: Sponsor, profile: RecruitmentProfile, at: datetime | Non
     if not visible_profiles(sponsor, at).filter(pk=profile.pk).exists():
         return NOTHING
     current = RecruitmentProfile.objects.only("share_cv", "share_email", "share_links", "cv").get(pk=profile.pk)
+    return allowed_parts(sponsor, current)
+
+
+def allowed_parts(sponsor: Sponsor, profile: RecruitmentProfile) -> Visibility:
+    """What `sponsor` may see of a profile it read through `visible_profiles` in this request (no query).
+
+    Lists and exports use this for each row; `visibility` uses it after its own check.
+    """
     cvs = sponsor.tier.recruitment_access == Tier.Access.CVS
-    return Visibility(profile=True, cv=cvs and current.share_cv and bool(current.cv),
-                      email=current.share_email, links=current.share_links)
+    return Visibility(profile=True, cv=cvs and profile.share_cv and bool(profile.cv),
+                      email=profile.share_email, links=profile.share_links)
 
 
 def recipients(conference, at: datetime | None = None) -> list[Sponsor]:

@@ -32,7 +32,7 @@ from schedule.models import normalize
 from schedule.queries import papers_for_person
 
 from . import access
-from .models import RecruitmentProfile, Sponsor, Tier
+from .models import RecruitmentProfile, Sponsor
 
 MAX_QUERY_LENGTH = 200
 # Paper counts are looked up this many profiles at a time: one OR-term per e-mail address, and
@@ -142,12 +142,11 @@ class RowVisibility:
 def row_visibility(sponsor: Sponsor, profile: RecruitmentProfile) -> RowVisibility:
     """What `sponsor` may see of a row it read from `access.visible_profiles` in this same request.
 
-    The same rule as `access.visibility` for a profile already known to be visible, without the
-    per-row query: lists and exports apply it to thousands of rows.
+    `access.allowed_parts`, the rule `access.visibility` applies, without the per-row query: lists and
+    exports apply it to thousands of rows.
     """
-    cvs = sponsor.tier.recruitment_access == Tier.Access.CVS
-    return RowVisibility(cv=cvs and profile.share_cv and bool(profile.cv), email=profile.share_email,
-                         links=profile.share_links)
+    parts = access.allowed_parts(sponsor, profile)
+    return RowVisibility(cv=parts.cv, email=parts.email, links=parts.links)
 
 
 def _openreview_id(profile: RecruitmentProfile) -> str:
