@@ -35,6 +35,8 @@ from .models import (
 )
 
 SPONSOR_LOGIN = "sponsor@confsite.example"
+# A second recruiter, in a tier that sees profiles but not CVs, to try the difference.
+SILVER_LOGIN, SILVER_PASSWORD = "recruiter.silver@confsite.example", "demo-recruiter-2026"
 # A fixed TOTP secret (base32) so the demo sponsor can log in: add it to an authenticator app.
 DEMO_TOTP_SECRET = "CONFSITEDEMOSPONSORHANBITAIKOREA"
 CONSENT_TEXT = (
@@ -77,7 +79,7 @@ SPONSORS = {
     "sparrow-ml": ("Sparrow ML", "Start-up", (100, 150, 40), "https://sparrow-ml.example",
                    "Small, fast models for edge vision."),
 }
-CANDIDATES = 12
+CANDIDATES = 199
 HEADLINES = ["PhD student in {area}, graduating {year}", "Postdoc working on {area}",
              "Master's student interested in {area}", "ML engineer moving into {area} research"]
 POSITIONS = [RecruitmentProfile.Position.PHD, RecruitmentProfile.Position.POSTDOC,
@@ -259,6 +261,13 @@ def load(conference: Conference, stdout=None) -> None:
     account = User.objects.get(email=SPONSOR_LOGIN)
     SponsorMember.objects.update_or_create(sponsor=hanbit, user=account, defaults={"role": SponsorMember.Role.ADMIN})
     codes = _two_factor(account)
+    silver, _ = User.objects.get_or_create(email=SILVER_LOGIN, defaults={"first_name": "Seo-yeon", "last_name": "Baek"})
+    silver.set_password(SILVER_PASSWORD)
+    silver.save(update_fields=["password"])
+    EmailAddress.objects.get_or_create(user=silver, email=SILVER_LOGIN, defaults={"verified": True, "primary": True})
+    SponsorMember.objects.update_or_create(sponsor=sponsors["baekdu-systems"], user=silver,
+                                           defaults={"role": SponsorMember.Role.RECRUITER})
+    _two_factor(silver)
     shared = _profiles(conference, sponsors)
     slots = _interview_rooms(conference)
     _passes(conference, hanbit, account)
@@ -275,3 +284,5 @@ def load(conference: Conference, stdout=None) -> None:
     stdout.write(f"    two-factor: add the TOTP secret {DEMO_TOTP_SECRET} to an authenticator app "
                  f"(code right now: {now_code}),")
     stdout.write(f"    or use a recovery code: {', '.join(codes[:3])} …")
+    stdout.write(f"  Demo recruiter without CV access: {SILVER_LOGIN} / {SILVER_PASSWORD} (Baekdu Systems, Silver), "
+                 "same TOTP secret")

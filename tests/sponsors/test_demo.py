@@ -67,3 +67,20 @@ def test_the_demo_sponsor_logs_in_with_the_printed_secret_and_reaches_the_portal
     page = client.get("/icml2026/sponsor-portal/hanbit-ai/")
     assert page.status_code == 200
     assert "Diamond sponsor" in page.content.decode()
+
+
+def test_the_demo_has_recruiters_in_a_cv_tier_and_a_profiles_only_tier_and_about_200_profiles(demo_edition):
+    from allauth.mfa.models import Authenticator
+
+    from schedule import demo as schedule_demo
+
+    schedule_demo.load(demo_edition)  # the candidates are authors of the demo programme's papers
+    demo.load(demo_edition)
+    tiers = {m.user.email: m.sponsor.tier.recruitment_access
+             for m in SponsorMember.objects.select_related("user", "sponsor__tier")}
+    assert tiers[demo.SPONSOR_LOGIN] == Tier.Access.CVS
+    assert tiers[demo.SILVER_LOGIN] == Tier.Access.PROFILES
+    assert Authenticator.objects.filter(user__email=demo.SILVER_LOGIN, type="totp").count() == 1
+    assert User.objects.get(email=demo.SILVER_LOGIN).check_password(demo.SILVER_PASSWORD)
+    assert RecruitmentProfile.objects.count() == 200
+    assert RecruitmentProfile.objects.filter(opted_in=True).count() == 199
