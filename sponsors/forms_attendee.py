@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from urllib.parse import urlsplit
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -28,8 +30,38 @@ def check_cv(upload) -> None:
         PdfReader(io.BytesIO(upload.read()), strict=False).pages[0]  # noqa: B018 - parses the first page
     except (PdfReadError, IndexError, ValueError, KeyError, TypeError, AttributeError, OSError) as error:
         raise forms.ValidationError(_("Your CV could not be read as a PDF. Export it again and retry.")) from error
+    except Exception as error:  # noqa: BLE001 - a malformed upload must be a form error, never a 500
+        raise forms.ValidationError(_("Your CV could not be read as a PDF. Export it again and retry.")) from error
     finally:
         upload.seek(0)
+
+
+# Where each profile link may point. Lenient (any subdomain or country domain that the service
+# uses) but safe: http(s) only, and a Scholar link cannot point at an arbitrary site.
+LINK_HOSTS = {
+    "scholar_url": (re.compile(r"^scholar\.google\.[a-z.]{2,12}$"), _("Enter your Google Scholar address "
+                                                                       "(https://scholar.google.com/…).")),
+    "openreview_url": (re.compile(r"^(www\.)?openreview\.net$"), _("Enter your OpenReview address "
+                                                                   "(https://openreview.net/profile?id=…).")),
+    "github_url": (re.compile(r"^(www\.)?github\.com$"), _("Enter your GitHub address (https://github.com/…).")),
+}
+
+
+def check_link(field: str, value: str) -> str | None:
+    """The error message for a profile link, or None: http(s) only, and known services on their own hosts."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return str(_("Enter a web address starting with https://."))
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return str(_("Enter a web address starting with https://."))
+    if parts.username or parts.password:
+        return str(_("Enter the web address without a user name or password."))
+    if field in LINK_HOSTS:
+        pattern, message = LINK_HOSTS[field]
+        if not pattern.match(parts.hostname.lower()):
+            return str(message)
+    return None
 
 
 class ProfileForm(forms.ModelForm):
@@ -48,9 +80,19 @@ class ProfileForm(forms.ModelForm):
         widgets = {"graduation_date": forms.DateInput(attrs={"type": "date"}),
                    "research_areas": forms.CheckboxSelectMultiple}
 
-    def __init__(self, *args, conference, **kwargs):
+    def __init__(self, *args, conference, kept: RecruitmentProfile | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["research_areas"].queryset = Topic.objects.filter(conference=conference).order_by("name")
+        if kept is not None and kept.cv:
+            # Creating this edition's profile from one kept from an earlier edition: its CV is copied
+            # unless the attendee unticks this or uploads a new one.
+            self.fields["copy_cv"] = forms.BooleanField(
+                label=_("Use the CV from my %(edition)s profile") % {"edition": kept.conference.short_name},
+                required=False, initial=True)
+            order = list(self.fields)
+            order.remove("copy_cv")
+            order.insert(order.index("cv_upload") + 1, "copy_cv")
+            self.order_fields(order)
 
     def clean_cv_upload(self):
         upload = self.cleaned_data.get("cv_upload")
@@ -62,8 +104,9 @@ class ProfileForm(forms.ModelForm):
         cleaned = super().clean()
         for name in ("scholar_url", "openreview_url", "github_url", "homepage_url"):
             value = cleaned.get(name) or ""
-            if value and not value.lower().startswith(("https://", "http://")):
-                self.add_error(name, _("Enter a web address starting with https://."))
+            error = check_link(name, value) if value else None
+            if error:
+                self.add_error(name, error)
         return cleaned
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from allauth.account.models import EmailAddress
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from confsite import consent
 from confsite.models import ConsentRecord
-from schedule.models import normalize
+from schedule.models import Topic, normalize
 from schedule.queries import papers_for_person
 
 from . import access
@@ -156,3 +157,45 @@ def pending_recipients(profile: RecruitmentProfile) -> list[Sponsor]:
         return []
     decided = set(SponsorDecision.objects.filter(profile=profile).values_list("sponsor_id", flat=True))
     return [s for s in access.recipients(profile.conference) if s.pk not in decided]
+
+
+# --- A profile kept for the next edition ------------------------------------------------------
+
+# What an attendee's kept profile carries into a later edition: the profile itself, never its consent
+# (sharing, exclusions and approvals are chosen again on the new edition's consent screen).
+CARRIED_FIELDS = ("headline", "position", "wants_internship", "wants_full_time", "wants_postdoc", "graduation_date",
+                  "locations", "scholar_url", "openreview_url", "github_url", "homepage_url")
+
+
+def kept_profile_for(user, conference) -> RecruitmentProfile | None:
+    """The attendee's most recent profile from another edition that they chose to keep, if any."""
+    return (RecruitmentProfile.objects.filter(user=user, keep_for_next_edition=True)
+            .exclude(conference=conference).select_related("conference")
+            .order_by("-conference__start_date", "-updated_at").first())
+
+
+def prefill(source: RecruitmentProfile, conference) -> dict:
+    """Initial form values for a new profile at `conference` copied from a kept profile.
+
+    Research areas are the new edition's topics with the same slug or name as the kept ones.
+    """
+    initial = {name: getattr(source, name) for name in CARRIED_FIELDS}
+    old = list(source.research_areas.values_list("slug", "name"))
+    slugs, names = {slug for slug, _ in old}, {name.casefold() for _, name in old}
+    initial["research_areas"] = [t.pk for t in Topic.objects.filter(conference=conference)
+                                 if t.slug in slugs or t.name.casefold() in names]
+    return initial
+
+
+@transaction.atomic
+def copy_cv(source: RecruitmentProfile, target: RecruitmentProfile) -> None:
+    """Give `target` its own copy of `source`'s CV file (the two editions' files are deleted separately)."""
+    if source.user_id != target.user_id:
+        raise SponsorError(_("A CV can only be copied between your own profiles."))
+    if not source.cv:
+        return
+    try:
+        with source.cv.open("rb") as handle:
+            save_cv(target, File(handle, name="cv.pdf"))
+    except FileNotFoundError as error:
+        raise SponsorError(_("The CV of your earlier profile is no longer available; upload it again.")) from error

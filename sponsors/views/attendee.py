@@ -6,14 +6,14 @@ reachable from these URLs (they take no ids).
 
 from __future__ import annotations
 
-from itertools import groupby
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from confsite import consent
@@ -25,32 +25,45 @@ from ..forms_attendee import ProfileForm, ShareForm
 from ..models import AccessLogEntry, RecruitmentProfile, Sponsor, SponsorDecision
 
 
-def _profile(request: HttpRequest, edition: Conference, *, create: bool = False) -> RecruitmentProfile | None:
-    profile = RecruitmentProfile.objects.filter(user=request.user, conference=edition).first()
-    if profile is None and create:
-        profile = RecruitmentProfile(user=request.user, conference=edition)
-    return profile
+def _profile(request: HttpRequest, edition: Conference) -> RecruitmentProfile | None:
+    """The logged-in attendee's own profile at this edition: the only one these views ever touch."""
+    return RecruitmentProfile.objects.filter(user=request.user, conference=edition).first()
 
 
 @require_http_methods(["GET", "POST"])
 @edition_view
 @login_required
 def profile(request: HttpRequest, edition: Conference) -> HttpResponse:
-    current = _profile(request, edition, create=True)
-    form = ProfileForm(request.POST or None, request.FILES or None, instance=current, conference=edition)
+    current = _profile(request, edition)
+    # A first profile at this edition starts from the one the attendee kept from an earlier edition.
+    kept = services.kept_profile_for(request.user, edition) if current is None else None
+    instance = current or RecruitmentProfile(user=request.user, conference=edition)
+    form = ProfileForm(request.POST if request.method == "POST" else None, request.FILES or None, instance=instance,
+                       initial=services.prefill(kept, edition) if kept else None, conference=edition, kept=kept)
     if request.method == "POST":
         if form.is_valid():
-            with transaction.atomic():
-                saved = form.save()
-                if form.cleaned_data.get("cv_upload"):
-                    services.save_cv(saved, form.cleaned_data["cv_upload"])
-                services.refresh_search_text(saved)
+            try:
+                with transaction.atomic():
+                    saved = form.save()
+                    if form.cleaned_data.get("cv_upload"):
+                        services.save_cv(saved, form.cleaned_data["cv_upload"])
+                    elif kept is not None and form.cleaned_data.get("copy_cv"):
+                        services.copy_cv(kept, saved)
+                    services.refresh_search_text(saved)
+            except IntegrityError:
+                # Two first saves at once (e.g. a double submit): the other one created the profile.
+                messages.error(request, _("Your profile was just saved from another window. Check it below and "
+                                          "save again if needed."))
+                return redirect("recruitment_profile", edition.slug)
+            except services.SponsorError as error:
+                messages.error(request, str(error))
+                return redirect("recruitment_profile", edition.slug)
             messages.success(request, _("Your recruitment profile is saved."))
             return redirect("recruitment_profile", edition.slug)
         messages.error(request, _("Please correct the highlighted fields; nothing was saved."))
-    papers = list(services.person_papers(current)) if current.pk else []
-    return render(request, "sponsors/profile.html", {"conference": edition, "form": form, "profile": current,
-                                                     "papers": papers})
+    papers = list(services.person_papers(instance)) if instance.pk else []
+    return render(request, "sponsors/profile.html", {"conference": edition, "form": form, "profile": instance,
+                                                     "kept": kept, "papers": papers})
 
 
 @require_POST
@@ -81,17 +94,28 @@ def own_cv(request: HttpRequest, edition: Conference) -> FileResponse:
     return response
 
 
+def _chosen_sponsor(request: HttpRequest, edition: Conference) -> Sponsor:
+    raw = str(request.POST.get("sponsor", ""))
+    sponsor = Sponsor.objects.filter(pk=int(raw), conference=edition).first() if raw.isdigit() and len(raw) < 19 \
+        else None
+    if sponsor is None:
+        raise services.SponsorError(_("Choose a sponsor from the list."))
+    return sponsor
+
+
 @require_http_methods(["GET", "POST"])
 @edition_view
 @login_required
 def share(request: HttpRequest, edition: Conference) -> HttpResponse:
+    """The consent screen: whom the profile would go to, the terms, the choices, and the record so far."""
     current = _profile(request, edition)
     if current is None:
         messages.info(request, _("Fill in your recruitment profile first; then choose what to share."))
         return redirect("recruitment_profile", edition.slug)
     recipients = access.recipients(edition)
     text = consent.latest_text(edition, services.RECRUITMENT)
-    form = ShareForm(request.POST if request.POST.get("action") == "opt_in" else None, recipients=recipients,
+    action = request.POST.get("action") if request.method == "POST" else None
+    form = ShareForm(request.POST if action == "opt_in" else None, recipients=recipients,
                      has_cv=bool(current.cv), initial={
                          "share_cv": current.share_cv, "share_email": current.share_email,
                          "share_links": current.share_links,
@@ -101,53 +125,82 @@ def share(request: HttpRequest, edition: Conference) -> HttpResponse:
                                                                                                      flat=True)),
                      })
     if request.method == "POST":
-        action = request.POST.get("action")
         try:
-            if action == "opt_in" and form.is_valid():
-                data = form.cleaned_data
-                services.opt_in(current, share_cv=data["share_cv"], share_email=data["share_email"],
-                                share_links=data["share_links"], excluded=list(data["excluded"]),
-                                new_sponsors_need_approval=data["new_sponsors_need_approval"])
-                messages.success(request, _("Your profile is shared with the sponsors listed below."))
+            if action == "opt_in":
+                if form.is_valid():
+                    data = form.cleaned_data
+                    services.opt_in(current, share_cv=data["share_cv"], share_email=data["share_email"],
+                                    share_links=data["share_links"], excluded=list(data["excluded"]),
+                                    new_sponsors_need_approval=data["new_sponsors_need_approval"])
+                    messages.success(request, _("Your profile is shared with the sponsors listed below."))
+                    return redirect("recruitment_share", edition.slug)
+                messages.error(request, _("Please correct your choices below; nothing was shared."))
+            elif action == "opt_out":
+                if current.opted_in:
+                    services.opt_out(current)
+                    messages.success(request, _("You stopped sharing. Sponsors can no longer see your profile or "
+                                                "CV; you can share again at any time."))
+                else:
+                    messages.info(request, _("Your profile is not shared; there is nothing to stop."))
                 return redirect("recruitment_share", edition.slug)
-            if action == "opt_out" and current.opted_in:
-                services.opt_out(current)
-                messages.success(request, _("You stopped sharing. Sponsors can no longer see your profile or CV."))
-                return redirect("recruitment_share", edition.slug)
-            if action in ("accept", "exclude"):
-                sponsor = get_object_or_404(Sponsor, pk=request.POST.get("sponsor") or 0, conference=edition) \
-                    if str(request.POST.get("sponsor", "")).isdigit() else None
-                if sponsor is None:
-                    raise services.SponsorError(_("Choose a sponsor from the list."))
+            elif action in ("accept", "exclude"):
+                sponsor = _chosen_sponsor(request, edition)
                 decision = SponsorDecision.Decision.ACCEPTED if action == "accept" else SponsorDecision.Decision.EXCLUDED
                 services.decide(current, sponsor, decision)
                 messages.success(request, _("Your choice for %(name)s is saved.") % {"name": sponsor.name})
                 return redirect("recruitment_share", edition.slug)
-            if action not in ("opt_in", "opt_out", "accept", "exclude"):
+            else:
                 messages.error(request, _("That action is not available."))
         except services.SponsorError as error:
             messages.error(request, str(error))
     decisions = {d.sponsor_id: d.decision for d in SponsorDecision.objects.filter(profile=current)}
     for sponsor in recipients:
         sponsor.my_decision = decisions.get(sponsor.pk)
+    # Latecomers: sponsors with access that the attendee has not decided about since opting in.
+    pending = [s for s in recipients if s.my_decision is None] if current.opted_in else []
     history = list(ConsentRecord.objects.filter(user=request.user, conference=edition,
                                                 purpose=services.RECRUITMENT)
                    .select_related("text").order_by("-recorded_at", "-id")[:50])
     return render(request, "sponsors/consent.html", {
         "conference": edition, "profile": current, "form": form, "text": text, "recipients": recipients,
-        "pending": services.pending_recipients(current), "history": history,
+        "pending": pending, "history": history,
     })
+
+
+# What the attendee reads for each kind of access; the sponsor is named, its recruiter never is.
+READ_LABELS = {
+    AccessLogEntry.Action.VIEW: gettext_lazy("viewed the profile"),
+    AccessLogEntry.Action.CV: gettext_lazy("downloaded the CV"),
+    AccessLogEntry.Action.EXPORT: gettext_lazy("included the profile in an export"),
+}
+ACTIVITY_ROWS = 500
 
 
 @require_GET
 @edition_view
 @login_required
 def activity(request: HttpRequest, edition: Conference) -> HttpResponse:
-    """Which sponsors read the attendee's profile, what and when (never which recruiter)."""
+    """Which sponsors read the attendee's profile, what and when (never which recruiter).
+
+    Two queries whatever the size: per-sponsor totals, and the most recent reads (at most 500).
+    """
     current = _profile(request, edition)
-    entries = []
+    groups: list[dict] = []
+    shown = total = 0
     if current is not None:
-        entries = list(AccessLogEntry.objects.filter(profile=current).select_related("sponsor")
-                       .order_by("sponsor__name", "-at")[:1000])
-    groups = [(sponsor, list(rows)) for sponsor, rows in groupby(entries, key=lambda e: e.sponsor)]
-    return render(request, "sponsors/activity.html", {"conference": edition, "profile": current, "groups": groups})
+        totals = (AccessLogEntry.objects.filter(profile=current).values("sponsor_id", "sponsor__name")
+                  .annotate(reads=Count("id"), last=Max("at")).order_by("sponsor__name", "sponsor_id"))
+        by_sponsor = {row["sponsor_id"]: {"id": row["sponsor_id"], "name": row["sponsor__name"],
+                                          "reads": row["reads"], "last": row["last"], "rows": []} for row in totals}
+        recent = (AccessLogEntry.objects.filter(profile=current).only("sponsor_id", "action", "channel", "at")
+                  .order_by("-at", "-id")[:ACTIVITY_ROWS])
+        for entry in recent:
+            if entry.sponsor_id in by_sponsor:
+                by_sponsor[entry.sponsor_id]["rows"].append(
+                    {"what": READ_LABELS.get(entry.action, entry.get_action_display()),
+                     "at": entry.at, "channel": entry.get_channel_display()})
+                shown += 1
+        groups = list(by_sponsor.values())
+        total = sum(g["reads"] for g in groups)
+    return render(request, "sponsors/activity.html", {"conference": edition, "profile": current, "groups": groups,
+                                                      "shown": shown, "total": total})
