@@ -55,6 +55,7 @@ def test_an_attendee_shares_a_profile_with_chosen_sponsors_and_stops(page, editi
         page.get_by_role("button", name="Save profile").click()
     expect(page.get_by_text("Your recruitment profile is saved.")).to_be_visible()
     expect(page.get_by_role("link", name="Download your CV")).to_be_visible()
+    assert_accessible(page)
 
     page.get_by_role("link", name="Choose what to share and with whom").click()
     expect(page.get_by_role("cell", name="Acme Robotics")).to_be_visible()
@@ -81,5 +82,11 @@ def test_an_attendee_shares_a_profile_with_chosen_sponsors_and_stops(page, editi
     with page.expect_navigation():
         page.get_by_role("button", name="Stop sharing").click()
     expect(page.get_by_text("You stopped sharing.")).to_be_visible()
+    expect(page.get_by_text("Your profile is not shared.")).to_be_visible()
+    history = page.get_by_role("region", name="Your choices so far")
+    expect(history.get_by_role("listitem")).to_have_count(2)
+    expect(history.get_by_role("listitem").nth(1)).to_contain_text(
+        "granted · terms version 2026-1 · recipients: Acme Robotics · excluded: Globex")
+    assert_accessible(page)
     assert access.visibility(acme, RecruitmentProfile.objects.get()) == access.NOTHING
     assert list(ConsentRecord.objects.order_by("id").values_list("action", flat=True)) == ["granted", "withdrawn"]
