@@ -64,6 +64,18 @@ def check_link(field: str, value: str) -> str | None:
     return None
 
 
+class IdsField(forms.ModelMultipleChoiceField):
+    """A multiple choice of rows whose submitted ids are checked to be database-sized integers first
+    (Django would send any number to the database, which refuses numbers beyond 64 bits with an error)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not str(pk).isdigit() or len(str(pk)) > 18:
+                raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                            params={"pk": pk})
+        return super()._check_values(value)
+
+
 class ProfileForm(forms.ModelForm):
     scholar_url = forms.URLField(label=_("Google Scholar"), required=False, assume_scheme="https")
     openreview_url = forms.URLField(label=_("OpenReview"), required=False, assume_scheme="https")
@@ -79,6 +91,7 @@ class ProfileForm(forms.ModelForm):
                   "keep_for_next_edition"]
         widgets = {"graduation_date": forms.DateInput(attrs={"type": "date"}),
                    "research_areas": forms.CheckboxSelectMultiple}
+        field_classes = {"research_areas": IdsField}
 
     def __init__(self, *args, conference, kept: RecruitmentProfile | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,7 +128,7 @@ class ShareForm(forms.Form):
     share_email = forms.BooleanField(label=_("My e-mail address"), required=False)
     share_links = forms.BooleanField(label=_("My links (Scholar, OpenReview, GitHub, homepage)"), required=False,
                                      initial=True)
-    excluded = forms.ModelMultipleChoiceField(label=_("Do not show my profile to"), required=False,
+    excluded = IdsField(label=_("Do not show my profile to"), required=False,
                                               queryset=Sponsor.objects.none(), widget=forms.CheckboxSelectMultiple)
     new_sponsors_need_approval = forms.BooleanField(
         label=_("Ask me before a sponsor that gains access later can see my profile"), required=False, initial=True)

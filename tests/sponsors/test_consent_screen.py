@@ -141,9 +141,9 @@ def test_choosing_again_replaces_the_exclusions(client, profile, terms, sponsors
     assert ConsentRecord.objects.filter(action="granted").count() == 2
 
 
-@pytest.mark.parametrize("who", ["bronzer", "elsewhere"])
+@pytest.mark.parametrize("who", ["bronzer", "elsewhere", "abc", "9" * 30])
 def test_excluding_a_sponsor_that_is_not_named_is_refused(client, profile, terms, sponsors, who):
-    response = opt_in(client, excluded=[sponsors[who].pk])
+    response = opt_in(client, excluded=[sponsors[who].pk if who in sponsors else who])
     assert response.status_code == 200
     assert last_message(response) == "Please correct your choices below; nothing was shared."
     profile.refresh_from_db()

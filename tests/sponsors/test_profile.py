@@ -99,9 +99,10 @@ def test_the_cv_file_lives_in_private_storage_without_a_url(client, conference, 
         profile.cv.url  # noqa: B018
 
 
-def test_a_topic_of_another_edition_is_refused(client, conference, attendee):
+@pytest.mark.parametrize("value", ["foreign", "abc", "9" * 30, "-1"])
+def test_a_research_area_not_of_this_edition_is_refused(client, conference, attendee, value):
     foreign = TopicFactory(conference=ConferenceFactory(slug="icml2027"))
-    response = client.post(PROFILE_URL, form_data(research_areas=[foreign.pk]))
+    response = client.post(PROFILE_URL, form_data(research_areas=[foreign.pk if value == "foreign" else value]))
     assert response.status_code == 200
     assert "Please correct the highlighted fields; nothing was saved." in response.content.decode()
     assert RecruitmentProfile.objects.count() == 0
