@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from allauth.mfa.utils import is_mfa_enabled
 from django.db.models import Q
 from django.http import Http404, QueryDict
 from django.urls import reverse
@@ -54,7 +55,9 @@ class SponsorTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("That API key is not valid.")) from error
         token = (APIToken.objects.select_related("sponsor__tier", "sponsor__conference", "member__user")
                  .filter(key_hash=hash_token(key)).first())
-        if token is None or token.revoked_at is not None or not token.member.user.is_active:
+        # The portal needs two-factor login; a token must not be a way around it.
+        if (token is None or token.revoked_at is not None or not token.member.user.is_active
+                or not is_mfa_enabled(token.member.user)):
             raise exceptions.AuthenticationFailed(_("That API key is not valid or has been revoked. A sponsor "
                                                     "admin can create a new one in the sponsor portal."))
         now = timezone.now()

@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as clock
 from functools import wraps
 
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q
@@ -364,11 +365,13 @@ def _mail_answer(invitation: Invitation, now: datetime) -> None:
     conference = slot.room.conference
     shared = access.visibility(sponsor, invitation.profile, at=now)
     context = {"invitation": invitation, "sponsor": sponsor, "slot": slot, "room": slot.room, "conference": conference,
-               "start": local(slot.start, conference), "candidate": candidate_name(invitation.profile),
+               "start": local(slot.start, conference),
+               "candidate": candidate_name(invitation.profile) if shared.profile else _("A candidate"),
                "candidate_email": invitation.profile.user.email if shared.email else "",
                "link": settings.SITE_URL + reverse("sponsor_interviews", args=[conference.slug, sponsor.slug])}
     members = SponsorMember.objects.filter(sponsor=sponsor).select_related("user").order_by("pk")
-    for member in members:
+    # Only members who could open the portal (two-factor login) are told, as the portal would tell them.
+    for member in (m for m in members if is_mfa_enabled(m.user)):
         outbox.queue_templated_email(
             purpose="interview_answer",
             object_key=f"invitation:{invitation.pk}:{invitation.status}:{now.isoformat()}",

@@ -60,6 +60,14 @@ def test_a_revoked_token_is_401_from_the_next_request(client, key, minji):
     assert "revoked" in response.json()["detail"]
 
 
+def test_a_token_stops_working_when_its_member_turns_two_factor_off(client, key, minji):
+    from allauth.mfa.models import Authenticator
+
+    assert client.get(LIST, **bearer(key)).status_code == 200
+    Authenticator.objects.filter(user=APIToken.objects.get().member.user).delete()
+    assert client.get(LIST, **bearer(key)).status_code == 401
+
+
 def test_the_portal_session_is_not_an_api_credential(client, acme_admin, minji):
     client.force_login(acme_admin.user)
     assert client.get(LIST).status_code == 401
@@ -157,7 +165,7 @@ def test_the_list_costs_the_same_queries_for_3_and_20_profiles(client, conferenc
 
     add(0, 3)
     client.get(LIST, {"q": "graphs"}, **bearer(key))
-    with django_assert_num_queries(7) as small:
+    with django_assert_num_queries(8) as small:
         assert client.get(LIST, {"q": "graphs"}, **bearer(key)).json()["count"] == 3
     add(3, 17)
     with django_assert_num_queries(len(small.captured_queries)):

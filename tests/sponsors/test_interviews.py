@@ -327,6 +327,26 @@ def test_the_candidate_accepts_and_every_member_is_told_without_the_address(invi
     assert "minji@kaist.example" not in answers[0].body_text
 
 
+def test_members_without_two_factor_are_not_told(invitation, acme):
+    from tests.factories import VerifiedUserFactory
+    from tests.factories.sponsors import SponsorMemberFactory
+
+    SponsorMemberFactory(sponsor=acme, user=VerifiedUserFactory(email="nomfa@acme.example"))
+    interviews.respond(invitation, invitation.profile.user, accept=True)
+    assert list(OutboxEmail.objects.filter(purpose="interview_answer").values_list("recipient", flat=True)) == [
+        "rita@acme.example"]
+
+
+def test_an_answer_after_opting_out_does_not_name_the_candidate(invitation):
+    from sponsors import services as sponsor_services
+
+    sponsor_services.opt_out(invitation.profile)
+    interviews.respond(invitation, invitation.profile.user, accept=False)
+    answer = OutboxEmail.objects.get(purpose="interview_answer")
+    assert "Min-ji" not in answer.subject + answer.body_text
+    assert answer.subject.startswith("[Confsite] A candidate declined")
+
+
 def test_the_answer_names_the_address_when_the_candidate_shared_it(conference, booked, recruiter, acme):
     sharer = shortlisted(conference, acme, first="Ana", last="Silva", email="ana@ist.example", share_email=True)
     invitation = interviews.invite(booked, recruiter, sharer)
