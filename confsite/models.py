@@ -8,7 +8,7 @@ from datetime import date
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -179,6 +179,45 @@ class OutboxEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.recipient}"
+
+
+class BulkMailing(models.Model):
+    """An organiser's e-mail to a filtered set of attendees: previewed, then queued through the outbox.
+
+    Each recipient gets one outbox row (purpose "bulk", object "bulk:<pk>"), written in their language
+    where the mailing has a translation, spaced out at `per_minute`; the outbox rows are the progress.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        QUEUED = "queued", _("queued")
+
+    conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="bulk_mailings")
+    subject = models.CharField(_("subject"), max_length=200)
+    body_text = models.TextField(_("text"), help_text=_("Plain text; {{ name }} becomes the recipient's badge name."))
+    translations = models.JSONField(
+        _("translations"), default=dict, blank=True,
+        help_text=_('Per language code: {"ko": {"subject": "…", "body_text": "…"}}.'),
+    )
+    essential = models.BooleanField(
+        _("essential"), default=False,
+        help_text=_("About the attendee's registration or safety: sent to everyone, without an unsubscribe link."),
+    )
+    audience = models.CharField(_("audience"), max_length=500, help_text=_("How the recipients were chosen."))
+    recipient_ids = models.JSONField(_("recipients"), default=list, blank=True, editable=False)
+    per_minute = models.PositiveIntegerField(_("e-mails per minute"), default=120, validators=[MinValueValidator(1)])
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey("confsite.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk e-mail")
+        verbose_name_plural = _("bulk e-mails")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.subject
 
 
 class ConsentText(models.Model):

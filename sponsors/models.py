@@ -175,6 +175,8 @@ class RecruitmentProfile(models.Model):
         verbose_name = _("recruitment profile")
         verbose_name_plural = _("recruitment profiles")
         constraints = [models.UniqueConstraint(fields=["user", "conference"], name="recruitment_profile_unique")]
+        # Viewing a profile in the admin does not open its CV: that takes this permission too.
+        permissions = [("view_cv", "Can download recruitment CVs")]
         indexes = [models.Index(fields=["conference", "opted_in"], name="recruitment_opted_in")]
 
     def __str__(self) -> str:

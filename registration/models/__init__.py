@@ -3,6 +3,8 @@
 from .documents import Invoice, InvoiceSequence, PassportData, VisaLetter
 from .orders import (
     Category,
+    CheckIn,
+    ConferenceDay,
     EligibilityDomain,
     EligibilityProof,
     Order,
@@ -22,7 +24,7 @@ from .orders import (
 from .payments import Payment, Refund, RefundPolicy, StripeEvent
 
 __all__ = [
-    "Category", "EligibilityDomain", "EligibilityProof", "Invoice", "InvoiceSequence", "Order", "OrderLine",
+    "Category", "CheckIn", "ConferenceDay", "EligibilityDomain", "EligibilityProof", "Invoice", "InvoiceSequence", "Order", "OrderLine",
     "PassportData", "Payment", "Price", "PricePeriod", "Product", "Quota", "Refund", "RefundPolicy", "Registration",
     "RegistrationSettings", "RevokedCheckinToken", "SensitiveNeeds", "StripeEvent", "VisaLetter", "Voucher",
     "WaitingListEntry", "new_checkin_token",

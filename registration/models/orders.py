@@ -501,3 +501,49 @@ class WaitingListEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.product}"
+
+
+class ConferenceDay(models.Model):
+    """Which part of the edition runs on a day: check-in admits a pass only on the days it covers."""
+
+    class Part(models.TextChoices):
+        TUTORIALS = "tutorials", _("Tutorials")
+        MAIN = "main", _("Main conference")
+        WORKSHOPS = "workshops", _("Workshops")
+
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    part = models.CharField(_("part"), max_length=10, choices=Part.choices)
+
+    class Meta:
+        verbose_name = _("conference day")
+        verbose_name_plural = _("conference days")
+        ordering = ["conference", "date"]
+        constraints = [models.UniqueConstraint(fields=["conference", "date"], name="one_part_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%a %d %b}: {self.get_part_display()}"
+
+
+class CheckIn(models.Model):
+    """A registration admitted on one day of the edition; a second scan that day is warned, not stored."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="checkins")
+    date = models.DateField(_("day"))
+    part = models.CharField(_("part"), max_length=10, choices=ConferenceDay.Part.choices)
+    checked_in_at = models.DateTimeField(_("checked in"), default=timezone.now)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("by"),
+    )
+    desk = models.CharField(_("desk"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        ordering = ["-checked_in_at"]
+        constraints = [models.UniqueConstraint(fields=["registration", "date"], name="one_checkin_per_day")]
+        indexes = [models.Index(fields=["date", "checked_in_at"], name="checkin_by_day")]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} on {self.date}"
