@@ -16,6 +16,10 @@ urlpatterns = [
     path("orders/<str:reference>/cancel/", views.cancel_order, name="cancel_order"),
     path("waiting-list/<int:product_id>/join/", views.join_waiting_list, name="join_waiting_list"),
     path("waiting-list/claim/<str:token>/", views.claim_offer, name="claim_offer"),
+    # Organisers' pages: check-in desk and badges, the dashboard, the programme chairs' author attendance.
+    path("staff/", include("registration.urls_staff_checkin")),
+    path("staff/", include("registration.urls_staff_dashboard")),
+    path("staff/", include("registration.urls_staff_programme")),
     path("", include("registration.document_urls")),
     path("", include("registration.stripe_urls")),
 ]
