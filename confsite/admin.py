@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import outbox
+from .cloning import clone_edition_action
 from .editions import make_current
 from .models import Conference, ConsentRecord, ConsentText, OutboxEmail, PeriodicRun, User
 
@@ -47,7 +48,7 @@ class ConferenceAdmin(admin.ModelAdmin):
     date_hierarchy = "start_date"
     prepopulated_fields = {"slug": ["short_name"]}
     readonly_fields = ["is_current", "created_at"]
-    actions = ["make_current_edition"]
+    actions = ["make_current_edition", clone_edition_action]
 
     @admin.action(description=_("Make the selected edition the current one"))
     def make_current_edition(self, request, queryset):

@@ -11,3 +11,4 @@ class RegistrationConfig(AppConfig):
         # Registers the order-expiry and waiting-list sweepers with the periodic runner, the Stripe
         # Checkout payment provider, and the signals that renew the catalogue snapshots.
         from . import services, snapshot, stripe_provider  # noqa: F401
+        from . import cloning  # noqa: F401  (registers its part of cloning an edition)

@@ -12,3 +12,4 @@ class ScheduleConfig(AppConfig):
         from . import signals
 
         signals.connect()
+        from . import cloning  # noqa: F401  (registers its part of cloning an edition)

@@ -10,3 +10,4 @@ class SponsorsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the recruitment-retention sweeper with the periodic runner.
         from . import retention  # noqa: F401
+        from . import cloning  # noqa: F401  (registers its part of cloning an edition)
