@@ -9,4 +9,7 @@ class ConfsiteConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the outbox sweeper with the periodic runner.
-        from . import outbox  # noqa: F401
+        from . import audit, outbox, privacy  # noqa: F401
+
+        # The audit trail of the apps' models (named by label: the core imports no app).
+        audit.register_models()

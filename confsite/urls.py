@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import api, views
+from . import api, views, views_privacy
 
 # The admin's own login form would bypass allauth (rate limits, two-factor): send it through allauth.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -22,6 +22,9 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's).
     path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
+    path("accounts/my-data/", views_privacy.my_data, name="privacy"),
+    path("accounts/my-data/export.json", views_privacy.export, name="privacy_export"),
+    path("accounts/my-data/erase/", views_privacy.erase, name="privacy_erase"),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"), name="api-docs"),

@@ -10,5 +10,8 @@ class RegistrationConfig(AppConfig):
     def ready(self) -> None:
         # Registers the order-expiry and waiting-list sweepers with the periodic runner, the Stripe
         # Checkout payment provider, and the signals that renew the catalogue snapshots.
-        from . import services, snapshot, stripe_provider  # noqa: F401
+        from . import privacy, services, snapshot, stripe_provider  # noqa: F401
+
+        # Its part of the data export, the account erasure and the retention purges (confsite.privacy).
+        privacy.connect()
         from . import cloning  # noqa: F401  (registers its part of cloning an edition)

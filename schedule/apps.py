@@ -12,4 +12,9 @@ class ScheduleConfig(AppConfig):
         from . import signals
 
         signals.connect()
+
+        # Its part of the data export and the account erasure (confsite.privacy).
+        from . import privacy
+
+        privacy.connect()
         from . import cloning  # noqa: F401  (registers its part of cloning an edition)

@@ -9,5 +9,8 @@ class SponsorsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the recruitment-retention sweeper with the periodic runner.
-        from . import retention  # noqa: F401
+        from . import privacy, retention  # noqa: F401
+
+        # Its part of the data export, the account erasure and the retention purges (confsite.privacy).
+        privacy.connect()
         from . import cloning  # noqa: F401  (registers its part of cloning an edition)
