@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 from . import outbox
 from .cloning import clone_edition_action
 from .editions import make_current
+from .exports import export_csv, export_xlsx
 from .models import Conference, ConsentRecord, ConsentText, OutboxEmail, PeriodicRun, User
 
 
@@ -38,6 +39,10 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    date_hierarchy = "date_joined"
+    actions = [export_csv, export_xlsx]
+    export_fields = ["email", "first_name", "last_name", "language", "is_active", "is_staff", "date_joined",
+                     "last_login"]
 
 
 @admin.register(Conference)
@@ -114,3 +119,5 @@ class ConsentRecordAdmin(ViewOnlyAdmin):
 @admin.register(PeriodicRun)
 class PeriodicRunAdmin(ViewOnlyAdmin):
     list_display = ["name", "last_started_at", "last_finished_at", "last_error"]
+    search_fields = ["name"]
+from . import admin_bulk_mail  # noqa: E402, F401  (BulkMailingAdmin, registered on import)

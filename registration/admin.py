@@ -14,24 +14,34 @@ the inline and the admin alike. Eligibility proofs are private files: the consol
 
 from __future__ import annotations
 
+from datetime import datetime, time
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from confsite import outbox
 from confsite.admin import ViewOnlyAdmin
-from confsite.models import Conference
+from confsite.exports import export_csv, export_xlsx
+from confsite.models import Conference, OutboxEmail
 
 from . import billing, services
 from .errors import RegistrationError
 from .models import (
     Category,
+    CheckIn,
+    ConferenceDay,
     EligibilityDomain,
     EligibilityProof,
     Invoice,
@@ -399,9 +409,113 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OrderPaymentInline(ReadOnlyInline, admin.TabularInline):
+    """Shown to staff who may view payments (finance); Django's inline permission checks decide."""
+
+    model = Payment
+    fields = ["provider", "status", "amount", "currency", "external_id", "confirmed_at", "recorded_by", "note"]
+    readonly_fields = fields
+    verbose_name_plural = _("payments")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by")
+
+
+class OrderRefundInline(ReadOnlyInline, admin.TabularInline):
+    model = Refund
+    fields = ["amount", "currency", "status", "reason", "created_at", "completed_at"]
+    readonly_fields = fields
+
+
+class OrderInvoiceInline(ReadOnlyInline, admin.TabularInline):
+    model = Invoice
+    fields = ["number_display", "kind", "gross", "currency", "issued_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("conference")
+
+    @admin.display(description=_("number"))
+    def number_display(self, obj):
+        return obj.display_number
+
+
+class BankPaymentForm(forms.Form):
+    """A bank transfer as the statement shows it: possibly only part of what is due."""
+
+    amount = forms.DecimalField(label=_("amount received"), max_digits=12, decimal_places=2,
+                                min_value=Decimal("0.01"))
+    received_on = forms.DateField(label=_("received on"), widget=forms.DateInput(attrs={"type": "date"}))
+    reference = forms.CharField(label=_("bank reference"), max_length=255,
+                                help_text=_("The transaction reference on the bank statement."))
+    note = forms.CharField(label=_("note"), max_length=500, required=False)
+
+    def __init__(self, *args, order: Order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order = order
+        self.due = billing.outstanding(order)
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount > self.due:
+            raise forms.ValidationError(gettext("Only %(due)s %(currency)s is due on %(ref)s.")
+                                        % {"due": self.due, "currency": self.order.currency,
+                                           "ref": self.order.reference})
+        return amount
+
+    def clean_received_on(self):
+        day = self.cleaned_data["received_on"]
+        zone = self.order.conference.tzinfo
+        if day > timezone.now().astimezone(zone).date():
+            raise forms.ValidationError(gettext("The day the money arrived cannot be in the future."))
+        if day < self.order.created_at.astimezone(zone).date():
+            raise forms.ValidationError(gettext("Order %(ref)s was placed on %(day)s; the money cannot have "
+                                                "arrived before that.")
+                                        % {"ref": self.order.reference,
+                                           "day": self.order.created_at.astimezone(zone).date()})
+        return day
+
+    def clean_reference(self):
+        reference = self.cleaned_data["reference"].strip()
+        other = (Payment.objects.filter(provider=Payment.Provider.BANK, external_id=reference)
+                 .select_related("order").first())
+        if other is not None:
+            raise forms.ValidationError(gettext("Reference %(reference)s is already recorded on order %(ref)s.")
+                                        % {"reference": reference, "ref": other.order.reference})
+        return reference
+
+    def received_at(self) -> datetime:
+        """Now, if the money arrived today; otherwise noon of that day in the edition's zone."""
+        zone = self.order.conference.tzinfo
+        day = self.cleaned_data["received_on"]
+        now = timezone.now()
+        if day == now.astimezone(zone).date():
+            return now
+        return datetime.combine(day, time(12, 0), tzinfo=zone)
+
+
+def _intermediate(model_admin, request, queryset, template: str, title: str, action: str, **context):
+    """A confirmation page that posts the same action back with the same selection."""
+    return TemplateResponse(request, template, {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        "action": action,
+        "queryset": queryset,
+        "selected": [str(pk) for pk in queryset.values_list("pk", flat=True)],
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "select_across": request.POST.get("select_across", "0"),
+        **context,
+    })
+
+
 @admin.register(Order)
 class OrderAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
-    """Orders are placed by attendees; organisers mark them paid or cancel them with the actions."""
+    """Orders are placed by attendees; organisers change them only through the actions below.
+
+    Record a bank transfer (amount, day, reference; part of what is due is fine), mark paid, cancel,
+    cancel and refund after a preview of what the refund policy gives back, resend the confirmation.
+    """
 
     list_display = ["reference", "conference", "buyer", "status", "amount", "created_at", "expires_at", "paid_at",
                     "needs_attention"]
@@ -413,8 +527,12 @@ class OrderAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
               "paid_at", "cancelled_at", "needs_attention", "billing_name", "billing_address", "vat_id", "po_number",
               "invoice_email"]
     readonly_fields = fields
-    inlines = [OrderLineInline, OrderRegistrationInline]
-    actions = ["mark_paid", "cancel_orders"]
+    inlines = [OrderLineInline, OrderRegistrationInline, OrderPaymentInline, OrderRefundInline, OrderInvoiceInline]
+    actions = ["record_bank_payment", "mark_paid", "cancel_orders", "refund_orders", "resend_confirmation",
+               export_csv, export_xlsx]
+    export_fields = ["reference", "conference__short_name", "buyer__email", "buyer__first_name", "buyer__last_name",
+                     "status", "total", "currency", "created_at", "expires_at", "paid_at", "cancelled_at",
+                     "billing_name", "vat_id", "po_number", "needs_attention"]
 
     def has_add_permission(self, request):
         return False
@@ -425,6 +543,50 @@ class OrderAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
     @admin.display(description=_("total"), ordering="total")
     def amount(self, obj):
         return f"{obj.total} {obj.currency}"
+
+    @admin.action(description=_("Record a bank transfer (amount, day, reference)…"), permissions=["change"])
+    def record_bank_payment(self, request, queryset):
+        orders = list(queryset.select_related("conference", "buyer")[:2])
+        if len(orders) != 1:
+            self.message_user(request, gettext("Select exactly one order to record a bank transfer for: each "
+                                               "transfer has its own amount and reference."), messages.ERROR)
+            return None
+        order = orders[0]
+        if order.status != Order.Status.PENDING:
+            self.message_user(request, gettext("Order %(ref)s is %(status)s; no payment is due.")
+                              % {"ref": order.reference, "status": order.get_status_display().lower()},
+                              messages.ERROR)
+            return None
+        form = BankPaymentForm(request.POST if "apply" in request.POST else None, order=order,
+                               initial={"amount": billing.outstanding(order),
+                                        "received_on": timezone.now().astimezone(order.conference.tzinfo).date()})
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            try:
+                payment = billing.record_payment(order, amount=data["amount"], provider=Payment.Provider.BANK,
+                                                 external_id=data["reference"], by=request.user,
+                                                 note=data["note"], now=form.received_at())
+            except RegistrationError as error:
+                form.add_error(None, error.message)
+            else:
+                order.refresh_from_db()
+                self.log_change(request, order, gettext("Recorded a bank transfer of %(amount)s %(currency)s "
+                                                        "(reference %(reference)s).")
+                                % {"amount": payment.amount, "currency": payment.currency,
+                                   "reference": payment.external_id})
+                due = billing.outstanding(order)
+                if order.status == Order.Status.PAID:
+                    text = gettext("%(amount)s %(currency)s recorded on %(ref)s; the order is paid in full and "
+                                   "the buyer was e-mailed a receipt.")
+                else:
+                    text = gettext("%(amount)s %(currency)s recorded on %(ref)s; %(due)s %(currency)s is still "
+                                   "due. The buyer was e-mailed a receipt.")
+                self.message_user(request, text % {"amount": payment.amount, "currency": payment.currency,
+                                                   "ref": order.reference, "due": due}, messages.SUCCESS)
+                return None
+        return _intermediate(self, request, queryset, "admin/registration/order/record_payment.html",
+                             gettext("Record a bank transfer for %(ref)s") % {"ref": order.reference},
+                             "record_bank_payment", order=order, form=form, due=form.due)
 
     @admin.action(description=_("Mark as paid (records a bank payment of what is due)"), permissions=["change"])
     def mark_paid(self, request, queryset):
@@ -465,6 +627,70 @@ class OrderAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
+    @admin.action(description=_("Cancel and refund: preview what the refund policy gives back…"),
+                  permissions=["change"])
+    def refund_orders(self, request, queryset):
+        orders = list(queryset.select_related("conference", "buyer").order_by("reference"))
+        previews, refusals = [], []
+        for order in orders:
+            reason = None
+            if not order.is_active:
+                reason = gettext("it is already %(status)s.") % {"status": order.get_status_display().lower()}
+            elif billing.paid_amount(order) - billing.refunded_amount(order) <= 0:
+                reason = gettext("nothing was paid, so nothing can be refunded; use “Cancel” instead.")
+            else:
+                try:
+                    previews.append((order, billing.refund_quote(order)))
+                except RegistrationError as error:
+                    reason = error.message
+            if reason:
+                refusals.append((order, reason))
+        if refusals:
+            for order, reason in refusals:
+                self.message_user(request, gettext("%(ref)s cannot be refunded: %(reason)s")
+                                  % {"ref": order.reference, "reason": reason}, messages.ERROR)
+            self.message_user(request, gettext("Nothing was cancelled: leave the orders named above out of the "
+                                               "selection and try again."), messages.WARNING)
+            return None
+        if "apply" not in request.POST:
+            return _intermediate(self, request, queryset, "admin/registration/order/refund.html",
+                                 gettext("Cancel and refund"), "refund_orders", previews=previews)
+        done = 0
+        for order, _quote in previews:
+            try:
+                quote = billing.cancel_with_refund(order, by=request.user, as_organiser=True)
+            except RegistrationError as error:
+                self.message_user(request, gettext("%(ref)s was not refunded: %(error)s")
+                                  % {"ref": order.reference, "error": error.message}, messages.ERROR)
+            else:
+                self.log_change(request, order, gettext("Cancelled; %(refund)s %(currency)s refunded (%(reason)s).")
+                                % {"refund": quote.refund, "currency": order.currency, "reason": quote.reason})
+                done += 1
+        if done:
+            self.message_user(request, ngettext(
+                "%d order cancelled and refunded; bank refunds wait under Refunds until finance pays them out.",
+                "%d orders cancelled and refunded; bank refunds wait under Refunds until finance pays them out.",
+                done) % done, messages.SUCCESS)
+        return None
+
+    @admin.action(description=_("Resend the order confirmation e-mail"), permissions=["change"])
+    def resend_confirmation(self, request, queryset):
+        orders = list(queryset.order_by("reference"))
+        rows = OutboxEmail.objects.filter(purpose="registration.order_placed",
+                                          object_key__in=[f"order:{order.pk}" for order in orders])
+        found = set(rows.values_list("object_key", flat=True))
+        missing = [order.reference for order in orders if f"order:{order.pk}" not in found]
+        if missing:
+            self.message_user(request, gettext("No confirmation e-mail was ever written for %(refs)s; nothing "
+                                               "was resent.") % {"refs": ", ".join(missing)}, messages.ERROR)
+            return
+        count = outbox.resend(rows)
+        for order in orders:
+            self.log_change(request, order, gettext("Resent the order confirmation."))
+        self.message_user(request, ngettext("%d confirmation e-mail queued again.",
+                                            "%d confirmation e-mails queued again.", count) % count,
+                          messages.SUCCESS)
+
 
 # --- Registrations -------------------------------------------------------------------------------
 
@@ -489,6 +715,16 @@ class ProofInline(ReadOnlyInline, admin.TabularInline):
     @admin.display(description=_("file"))
     def download(self, obj):
         return _proof_link(obj)
+
+
+class CheckInInline(ReadOnlyInline, admin.TabularInline):
+    model = CheckIn
+    fields = ["date", "part", "checked_in_at", "checked_in_by", "desk"]
+    readonly_fields = fields
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("checked_in_by")
 
 
 class RevokedCheckinTokenInline(ReadOnlyInline, admin.TabularInline):
@@ -518,8 +754,12 @@ class RegistrationAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
         (_("Profile"), {"fields": ["badge_name", "legal_name", "affiliation", "position", "country", "pronouns",
                                    "openreview_id"]}),
     ]
-    inlines = [SensitiveNeedsInline, ProofInline, RevokedCheckinTokenInline]
-    actions = ["reissue_checkin_code"]
+    inlines = [SensitiveNeedsInline, ProofInline, RevokedCheckinTokenInline, CheckInInline]
+    actions = ["reissue_checkin_code", export_csv, export_xlsx]
+    # Never needs, proofs, passport data or the check-in code (confsite.exports refuses those).
+    export_fields = ["badge_name", "user__email", "affiliation", "position", "country", "conference__short_name",
+                     "category__name", "pass_product__name", "eligibility", "status", "order__reference",
+                     ("order__status", _("order status")), "created_at"]
 
     def has_add_permission(self, request):
         return False
@@ -571,6 +811,42 @@ class RevokedCheckinTokenAdmin(ViewOnlyAdmin):
     list_filter = ["registration__conference"]
     search_fields = ["token", "registration__badge_name", "registration__user__email"]
     list_select_related = ["registration__conference"]
+
+
+# --- Days and check-ins --------------------------------------------------------------------------
+
+@admin.register(ConferenceDay)
+class ConferenceDayAdmin(EditionScopedAdmin):
+    """Which part runs on which day: check-in admits a pass only on the days of its part."""
+
+    list_display = ["date", "weekday", "part", "conference"]
+    list_filter = ["conference", "part"]
+    search_fields = ["conference__short_name"]
+    date_hierarchy = "date"
+    list_select_related = ["conference"]
+
+    @admin.display(description=_("weekday"))
+    def weekday(self, obj):
+        return obj.date.strftime("%A")
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(ViewOnlyAdmin):
+    """Check-ins are recorded by the desk's scanner page; organisers read (and export) them here."""
+
+    list_display = ["checked_in_at", "registration__badge_name", "registration__category", "registration__pass_product",
+                    "date", "part", "desk", "checked_in_by"]
+    list_filter = ["registration__conference", "date", "part", "desk"]
+    search_fields = ["registration__badge_name", "registration__user__email", "registration__order__reference",
+                     "desk"]
+    date_hierarchy = "checked_in_at"
+    list_select_related = ["registration__category", "registration__pass_product", "checked_in_by"]
+    fields = ["registration", "date", "part", "checked_in_at", "checked_in_by", "desk"]
+    readonly_fields = fields
+    actions = [export_csv, export_xlsx]
+    export_fields = ["date", "part", "checked_in_at", "desk", "registration__badge_name", "registration__user__email",
+                     "registration__category__name", "registration__pass_product__name",
+                     ("checked_in_by__email", _("checked in by"))]
 
 
 # --- Eligibility ---------------------------------------------------------------------------------
@@ -773,6 +1049,10 @@ class PaymentAdmin(admin.ModelAdmin):
     list_select_related = ["order", "recorded_by"]
     autocomplete_fields = ["order"]
     form = PaymentForm
+    actions = [export_csv, export_xlsx]
+    export_fields = ["created_at", "order__reference", ("order__buyer__email", _("buyer")), "provider", "status",
+                     "amount", "currency", "external_id", "confirmed_at", ("recorded_by__email", _("recorded by")),
+                     "note"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -803,7 +1083,9 @@ class RefundAdmin(admin.ModelAdmin):
     readonly_fields = ["order", "payment", "amount", "currency", "status", "reason", "visa_applied_on", "external_id",
                        "created_at", "completed_at", "completed_by"]
     exclude = ["visa_refusal"]
-    actions = ["mark_paid_out"]
+    actions = ["mark_paid_out", export_csv, export_xlsx]
+    export_fields = ["created_at", "order__reference", ("order__buyer__email", _("buyer")), "amount", "currency",
+                     "status", "reason", "external_id", "completed_at"]
 
     def has_add_permission(self, request):
         return False
@@ -831,6 +1113,9 @@ class InvoiceAdmin(ViewOnlyAdmin):
     date_hierarchy = "issued_at"
     list_select_related = ["conference", "order"]
     exclude = ["pdf"]
+    actions = [export_csv, export_xlsx]
+    export_fields = ["number_display", "kind", "order__reference", "issued_at", "net", "tax", "gross", "tax_rate",
+                     "currency"]
 
     @admin.display(description=_("number"), ordering="number")
     def number_display(self, obj):
@@ -848,8 +1133,10 @@ class VisaLetterAdmin(ViewOnlyAdmin):
     """Letters, never their passport data: that stays in its own model behind view_passportdata."""
 
     list_display = ["reference", "registration", "issued_at"]
-    search_fields = ["reference"]
-    list_select_related = ["registration"]
+    search_fields = ["reference", "registration__badge_name", "registration__user__email"]
+    list_filter = ["registration__conference"]
+    date_hierarchy = "issued_at"
+    list_select_related = ["registration__conference"]
     fields = ["reference", "registration", "role", "issued_at"]  # the name on it is the passport name
     readonly_fields = fields
 

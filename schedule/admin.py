@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from confsite.admin import ViewOnlyAdmin
+from confsite.exports import export_csv, export_xlsx
 
 from .models import (
     Author,
@@ -35,6 +36,7 @@ class RoomAdmin(admin.ModelAdmin):
     list_filter = ["conference"]
     list_editable = ["position"]
     search_fields = ["name", "hall"]
+    list_select_related = ["conference"]
 
 
 @admin.register(Topic)
@@ -43,6 +45,7 @@ class TopicAdmin(admin.ModelAdmin):
     list_filter = ["conference"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    list_select_related = ["conference"]
 
 
 @admin.register(Speaker)
@@ -51,6 +54,7 @@ class SpeakerAdmin(admin.ModelAdmin):
     list_filter = ["conference"]
     search_fields = ["name", "affiliation", "email"]
     readonly_fields = ["code"]
+    list_select_related = ["conference"]
 
 
 @admin.register(Author)
@@ -91,6 +95,20 @@ class PaperAdmin(admin.ModelAdmin):
     autocomplete_fields = ["topics"]
     inlines = [AuthorshipInline, PaperPresentationInline]
     list_select_related = ["conference"]
+    actions = [export_csv, export_xlsx]
+    export_fields = ["external_id", "title", "decision", "conference__short_name", "author_names", "topic_names",
+                     "openreview_url", "arxiv_url", "updated_at"]
+
+    def export_queryset(self, queryset):
+        return queryset.prefetch_related("authorships__author", "topics")
+
+    @admin.display(description=_("authors"))
+    def author_names(self, paper: Paper) -> str:
+        return "; ".join(a.author.name for a in sorted(paper.authorships.all(), key=lambda a: a.position))
+
+    @admin.display(description=_("topics"))
+    def topic_names(self, paper: Paper) -> str:
+        return "; ".join(sorted(topic.name for topic in paper.topics.all()))
 
 
 class PresentationInline(admin.TabularInline):
@@ -112,6 +130,16 @@ class SessionAdmin(admin.ModelAdmin):
     readonly_fields = ["code"]
     inlines = [PresentationInline]
     list_select_related = ["room", "conference"]
+    actions = [export_csv, export_xlsx]
+    export_fields = ["code", "title", "kind", "conference__short_name", "start", "end", "room__name", "room__hall",
+                     "presentation_count"]
+
+    def export_queryset(self, queryset):
+        return queryset.annotate(presentation_total=Count("presentations"))
+
+    @admin.display(description=_("presentations"))
+    def presentation_count(self, session: Session) -> int:
+        return session.presentation_total
 
 
 class SlotInline(admin.TabularInline):

@@ -1,0 +1,208 @@
+"""CSV and XLSX exports of an admin changelist's selection, for every app's console.
+
+An admin opts in by naming its columns and adding the two actions:
+
+    export_fields = ["reference", "buyer__email", "status", "total", "currency", "created_at"]
+    actions = [..., export_csv, export_xlsx]
+
+Columns are explicit field paths (``__`` follows a relation; a choice field exports its label) or the
+name of a method on the admin that takes the object; ``(path, header)`` sets the header. An admin's
+``export_queryset(queryset)`` may add the prefetching its method columns need. They are never "all fields": passport data,
+eligibility proofs, dietary and accessibility needs, CVs, check-in codes and password hashes are
+refused when the admin is checked (`manage.py check`), so no export can carry them by accident.
+With "Select all" the selection is the whole filtered set, so the export is what the list shows.
+
+Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return, or whitespace before
+one of them, or their full-width forms) as a formula; such text is written with a leading apostrophe.
+Numbers, dates and booleans are written as values: a negative amount stays a number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.contrib import admin, messages
+from django.core import checks
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.text import capfirst, slugify
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# Path segments that lead to personal data no export may contain (see the module docstring).
+FORBIDDEN_SEGMENTS = frozenset({
+    "needs", "dietary", "accessibility", "passport", "passport_name", "passport_number", "date_of_birth",
+    "nationality", "proofs", "file", "cv", "cv_file", "recruitment_profile", "checkin_token", "password",
+    "visa_refusal", "offer_token", "token",
+})
+CHUNK = 2000
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def escape_cell(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading apostrophe before anything it would run as a formula."""
+    if text[:1] in FORMULA_TRIGGERS or text.lstrip()[:1] in FORMULA_TRIGGERS:
+        return "'" + text
+    return text
+
+
+class Column:
+    """One exported column: a header and how to read the value from an object."""
+
+    def __init__(self, header: str, read: Callable[[models.Model], object], select: str | None = None):
+        self.header, self.read, self.select = header, read, select
+
+
+def _field_path(model: type[models.Model], path: str) -> tuple[str, Callable, str | None]:
+    """Header, reader and select_related prefix for `a__b__c`; raises FieldDoesNotExist or ValueError."""
+    parts = path.split("__")
+    forbidden = FORBIDDEN_SEGMENTS.intersection(parts)
+    if forbidden:
+        raise ValueError(f"{path}: {', '.join(sorted(forbidden))} may not be exported")
+    current, relations, via = model, [], None
+    for part in parts[:-1]:
+        field = current._meta.get_field(part)
+        if not (field.many_to_one or field.one_to_one) or field.related_model is None:
+            raise FieldDoesNotExist(f"{path}: {part} is not a foreign key")
+        relations.append(part)
+        via = getattr(field, "verbose_name", None) or field.related_model._meta.verbose_name
+        current = field.related_model
+    last = current._meta.get_field(parts[-1])
+    if last.is_relation and (last.many_to_many or last.one_to_many):
+        raise FieldDoesNotExist(f"{path}: {parts[-1]} is a list, not a value")
+    header = capfirst(f"{via}: {last.verbose_name}" if via else str(last.verbose_name))
+
+    def read(obj):
+        for part in relations:
+            obj = getattr(obj, part, None)
+            if obj is None:
+                return None
+        if last.choices:
+            return getattr(obj, f"get_{last.name}_display")()
+        return getattr(obj, last.name)
+
+    select = "__".join(relations + ([last.name] if last.is_relation else [])) or None
+    return header, read, select
+
+
+def columns_for(model_admin: admin.ModelAdmin) -> list[Column]:
+    columns = []
+    for entry in model_admin.export_fields:
+        name, label = entry if isinstance(entry, tuple) else (entry, None)
+        method = getattr(model_admin, name, None)
+        if callable(method):
+            header = label or getattr(method, "short_description", name.replace("_", " "))
+            columns.append(Column(capfirst(str(header)), method))
+            continue
+        header, read, select = _field_path(model_admin.model, name)
+        columns.append(Column(capfirst(str(label)) if label else header, read, select))
+    return columns
+
+
+def _plain(value, *, for_xlsx: bool):
+    """A cell value: text escaped, datetimes in the site's zone, numbers and dates as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+            if for_xlsx:  # Excel has no time zones: the local wall time
+                value = value.replace(tzinfo=None)
+        return value if for_xlsx else value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, bool | int | Decimal | float | date):
+        return value if for_xlsx else str(value)
+    if isinstance(value, models.Model):
+        value = str(value)
+    text = str(value)
+    if for_xlsx:
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return escape_cell(text)
+
+
+def rows(model_admin: admin.ModelAdmin, queryset, *, for_xlsx: bool) -> Iterator[list]:
+    columns = columns_for(model_admin)
+    yield [column.header for column in columns]
+    selects = sorted({column.select for column in columns if column.select})
+    queryset = queryset.select_related(*selects) if selects else queryset
+    if hasattr(model_admin, "export_queryset"):  # e.g. prefetching what a method column lists
+        queryset = model_admin.export_queryset(queryset)
+    for obj in queryset.order_by("pk").iterator(chunk_size=CHUNK):
+        yield [_plain(column.read(obj), for_xlsx=for_xlsx) for column in columns]
+
+
+def _filename(model_admin: admin.ModelAdmin, extension: str) -> str:
+    stem = slugify(str(model_admin.model._meta.verbose_name_plural)) or model_admin.model._meta.model_name
+    return f"{stem}-{timezone.localdate():%Y-%m-%d}.{extension}"
+
+
+def _refused(model_admin, request) -> bool:
+    if getattr(model_admin, "export_fields", None):
+        return False
+    model_admin.message_user(request, gettext("This list has no export columns; nothing was exported."),
+                             messages.ERROR)
+    return True
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@admin.action(description=_("Export the selected rows as CSV"), permissions=["view"])
+def export_csv(model_admin, request, queryset):
+    if _refused(model_admin, request):
+        return None
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterable[str]:
+        yield "\ufeff"  # so that Excel reads the file as UTF-8 (Hangul, accents)
+        for row in rows(model_admin, queryset, for_xlsx=False):
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(model_admin, "csv")}"'
+    return response
+
+
+@admin.action(description=_("Export the selected rows as Excel (XLSX)"), permissions=["view"])
+def export_xlsx(model_admin, request, queryset):
+    if _refused(model_admin, request):
+        return None
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=str(model_admin.model._meta.verbose_name_plural)[:31] or "export")
+    for row in rows(model_admin, queryset, for_xlsx=True):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{_filename(model_admin, "xlsx")}"'
+    return response
+
+
+@checks.register(checks.Tags.admin)
+def check_export_fields(app_configs=None, **kwargs):
+    """Every admin's export columns exist and none of them leads to personal data that may not leave."""
+    errors = []
+    for model, model_admin in admin.site._registry.items():
+        for entry in getattr(model_admin, "export_fields", None) or []:
+            name = entry[0] if isinstance(entry, tuple) else entry
+            if callable(getattr(model_admin, name, None)):
+                if FORBIDDEN_SEGMENTS.intersection(name.split("__")):
+                    errors.append(checks.Error(f"export column {name} of {model._meta.label} names personal data",
+                                               obj=type(model_admin), id="confsite.E101"))
+                continue
+            try:
+                _field_path(model, name)
+            except (FieldDoesNotExist, ValueError) as error:
+                errors.append(checks.Error(f"export column {name} of {model._meta.label}: {error}",
+                                           obj=type(model_admin), id="confsite.E101"))
+    return errors
