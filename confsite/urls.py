@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from . import api, views, views_privacy
+from .bulk_mail import unsubscribe as bulk_unsubscribe
 
 # The admin's own login form would bypass allauth (rate limits, two-factor): send it through allauth.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -34,6 +35,7 @@ urlpatterns = [
     path("payments/stripe/", include("registration.stripe_webhook_urls")),
     path("dev/mailbox/", views.dev_mailbox, name="dev_mailbox"),
     path("dev/mailbox/<int:pk>/", views.dev_mailbox_message, name="dev_mailbox_message"),
+    path("mail/unsubscribe/<str:token>/", bulk_unsubscribe, name="bulk_unsubscribe"),
     path("<slug:edition>/", views.edition_home, name="edition_home"),
     path("<slug:edition>/code-of-conduct/", views.code_of_conduct, name="code_of_conduct"),
     path("<slug:edition>/", include("registration.urls")),

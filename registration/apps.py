@@ -14,4 +14,4 @@ class RegistrationConfig(AppConfig):
 
         # Its part of the data export, the account erasure and the retention purges (confsite.privacy).
         privacy.connect()
-        from . import cloning  # noqa: F401  (registers its part of cloning an edition)
+        from . import author_attendance, cloning  # noqa: F401  (cloning an edition; badge names for bulk e-mail)

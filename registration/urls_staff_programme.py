@@ -1,3 +1,9 @@
-"""Staff pages (issue 7): filled in by the programme work."""
+"""Staff pages for programme chairs (issue 7): author attendance."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_staff_programme
+
+urlpatterns: list = [
+    path("author-attendance/", views_staff_programme.author_attendance_view, name="staff_author_attendance"),
+]

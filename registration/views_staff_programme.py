@@ -1,0 +1,90 @@
+"""Programme chairs' page: accepted papers with no registered author, and a reminder to their authors."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from confsite.editions import edition_view
+from confsite.models import Conference
+from schedule.models import Paper, Session, Topic
+
+from . import author_attendance
+
+PERMISSIONS = ("schedule.view_paper", "registration.view_registration")
+
+
+def staff_only(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class AuthorAttendanceFilter(forms.Form):
+    decision = forms.ChoiceField(label=gettext_lazy("track"), required=False,
+                                 choices=[("", gettext_lazy("all"))] + list(Paper.Decision.choices))
+    topic = forms.ModelChoiceField(label=gettext_lazy("topic"), queryset=Topic.objects.none(), required=False,
+                                   empty_label=gettext_lazy("all"))
+    session = forms.ModelChoiceField(label=gettext_lazy("session"), queryset=Session.objects.none(), required=False,
+                                     empty_label=gettext_lazy("all"))
+
+    def __init__(self, conference: Conference, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].queryset = Topic.objects.filter(conference=conference).order_by("name")
+        self.fields["session"].queryset = (
+            Session.objects.filter(conference=conference, kind__in=[Session.Kind.ORAL, Session.Kind.SPOTLIGHT,
+                                                                    Session.Kind.POSTER]).order_by("start", "title"))
+
+    def filters(self) -> dict:
+        data = self.cleaned_data
+        return {"decision": data.get("decision") or "", "topic": data.get("topic"), "session": data.get("session")}
+
+    def query_string(self) -> str:
+        data = {k: v for k, v in self.data.items() if k in self.fields and v}
+        return urlencode(data)
+
+
+@login_required
+@staff_only
+@permission_required(PERMISSIONS, raise_exception=True)
+@require_http_methods(["GET", "POST"])
+@edition_view
+def author_attendance_view(request: HttpRequest, edition: Conference) -> HttpResponse:
+    form = AuthorAttendanceFilter(edition, request.POST if request.method == "POST" else request.GET)
+    valid = form.is_valid()
+    rows = author_attendance.papers_without_registered_author(edition, **(form.filters() if valid else {}))
+    if request.method == "POST":
+        if not valid:
+            messages.error(request, _("The filters are not valid, so no reminder was sent; choose them again."))
+        elif request.POST.get("confirm") != "yes":
+            messages.error(request, _("Tick the confirmation box to send the reminders; nothing was sent."))
+        else:
+            result = author_attendance.send_reminders(edition, rows, day=timezone.localdate(timezone=edition.tzinfo))
+            messages.success(request, _(
+                "Reminders: %(queued)d queued, %(already)d sent earlier today (not repeated), %(unreachable)d "
+                "authors without an e-mail address.") % {"queued": result.queued, "already": result.already,
+                                                         "unreachable": result.unreachable})
+            url = reverse("staff_author_attendance", args=[edition.slug])
+            query = form.query_string()
+            return HttpResponseRedirect(f"{url}?{query}" if query else url)
+    return render(request, "registration/staff/author_attendance.html", {
+        "edition": edition, "form": form, "rows": rows, "query": form.query_string() if valid else "",
+        "reachable_count": sum(len(r.reachable) for r in rows),
+        "unreachable_count": sum(len(r.unreachable) for r in rows),
+    }, status=200)

@@ -1,0 +1,339 @@
+"""Bulk e-mail: compose → preview → queue through the admin; exact outbox rows; unsubscribing."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
+
+from confsite import bulk_mail, consent
+from confsite.models import BulkMailing, ConsentRecord, OutboxEmail
+from registration import services
+from registration.admin import RegistrationAdmin
+from registration.catalogue import build_standard_catalogue
+from tests.factories import ConferenceFactory, VerifiedUserFactory
+from tests.registration.conftest import attendee
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _action_on_the_registration_list(monkeypatch):
+    """The registration admin lists the action; until it does, the tests put it there themselves."""
+    if bulk_mail.compose_bulk_email_action not in RegistrationAdmin.actions:
+        monkeypatch.setattr(RegistrationAdmin, "actions", [*RegistrationAdmin.actions,
+                                                           bulk_mail.compose_bulk_email_action])
+
+
+def register(conference, catalogue, email, badge_name, language=""):
+    buyer = VerifiedUserFactory(email=email, language=language)
+    person = attendee(email, catalogue.categories["non_academic"], catalogue.products["full"], badge_name=badge_name)
+    order = services.place_order(conference=conference, buyer=buyer, attendees=[person], accept_code_of_conduct=True)
+    return order.registrations.get()
+
+
+@pytest.fixture
+def edition():
+    conference = ConferenceFactory(slug="icml2026", short_name="ICML 2026", is_current=True)
+    catalogue = build_standard_catalogue(conference, early_until=date(2030, 1, 1), regular_until=date(2030, 2, 1),
+                                         order_prefix="ICML26")
+    return conference, catalogue
+
+
+@pytest.fixture
+def people(edition):
+    conference, catalogue = edition
+    ada = register(conference, catalogue, "ada@example.org", "Ada")
+    minji = register(conference, catalogue, "minji@example.org", "김민지", language="ko")
+    quiet = register(conference, catalogue, "quiet@example.org", "Quinn")
+    consent.withdraw(quiet.user, conference, bulk_mail.CONSENT_PURPOSE)
+    return ada, minji, quiet
+
+
+def organiser(*codenames):
+    user = VerifiedUserFactory(is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+@pytest.fixture
+def chair(client):
+    user = organiser("add_bulkmailing", "view_bulkmailing", "view_registration")
+    client.force_login(user)
+    return user
+
+
+def notes(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def start(client, registrations):
+    return client.post(reverse("admin:registration_registration_changelist"),
+                       {"action": "compose_bulk_email_action", "_selected_action": [r.pk for r in registrations]})
+
+
+COMPOSE = {"subject": "Poster printing", "body_text": "Hello {{ name }},\nPosters are A0 portrait.\n",
+           "subject_ko": "포스터 인쇄", "body_text_ko": "{{name}}님, 포스터는 A0 세로입니다.\n", "per_minute": "2"}
+
+
+def compose(client, mailing, **changes):
+    return client.post(reverse("admin:confsite_bulkmailing_compose", args=[mailing.pk]), {**COMPOSE, **changes})
+
+
+def queue(client, mailing):
+    return client.post(reverse("admin:confsite_bulkmailing_queue", args=[mailing.pk]))
+
+
+def test_it_takes_the_selected_registrations_to_a_draft_and_the_compose_page(client, chair, people):
+    ada, minji, quiet = people
+    response = start(client, people)
+    mailing = BulkMailing.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:confsite_bulkmailing_compose", args=[mailing.pk])
+    assert mailing.recipient_ids == sorted([ada.user_id, minji.user_id, quiet.user_id])
+    assert (mailing.status, mailing.subject, mailing.created_by, mailing.conference) == (
+        "draft", "", chair, ada.conference)
+    assert mailing.audience == "3 people from the registrations list"
+    assert client.get(response["Location"]).status_code == 200
+    assert OutboxEmail.objects.filter(purpose="bulk").count() == 0
+
+
+def test_the_whole_flow_writes_one_row_per_recipient_in_their_language(client, chair, people):
+    ada, minji, quiet = people
+    start(client, people)
+    mailing = BulkMailing.objects.get()
+    response = compose(client, mailing)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:confsite_bulkmailing_preview", args=[mailing.pk])
+
+    preview = client.get(response["Location"])
+    assert preview.status_code == 200
+    shown = {(p.language, p.recipient): p for p in preview.context["previews"]}
+    assert sorted(shown) == [("en", "ada@example.org"), ("ko", "minji@example.org")]
+    assert (preview.context["sending"], preview.context["skipped"]) == (2, 1)
+    assert shown["en", "ada@example.org"].subject == "[Confsite] Poster printing"
+    assert shown["en", "ada@example.org"].body_text.startswith("Hello Ada,\nPosters are A0 portrait.\n\n-- \n")
+    assert shown["ko", "minji@example.org"].body_text.startswith("김민지님, 포스터는 A0 세로입니다.\n\n-- \n")
+    assert OutboxEmail.objects.filter(purpose="bulk").count() == 0  # previewing sends nothing
+
+    response = queue(client, mailing)
+    assert response.status_code == 302
+    assert notes(response) == [f"Bulk e-mail {mailing.pk}: 2 e-mails queued, 0 queued before, 1 skipped (unsubscribed)."]
+    mailing.refresh_from_db()
+    rows = {r.recipient: r for r in OutboxEmail.objects.filter(purpose="bulk", object_key=f"bulk:{mailing.pk}")}
+    assert sorted(rows) == ["ada@example.org", "minji@example.org"]
+    en, ko = rows["ada@example.org"], rows["minji@example.org"]
+    assert (en.language, en.subject, ko.language, ko.subject) == ("en", "[Confsite] Poster printing",
+                                                                  "ko", "[Confsite] 포스터 인쇄")
+    # What the preview showed is exactly what is queued.
+    assert en.body_text == shown["en", "ada@example.org"].body_text
+    assert ko.body_text == shown["ko", "minji@example.org"].body_text
+    assert (mailing.status, en.conference, en.status) == ("queued", mailing.conference, "pending")
+    # Spaced at 2 a minute, in user-id order, the first one due when queued.
+    assert en.next_attempt_at == mailing.queued_at
+    assert ko.next_attempt_at == mailing.queued_at + timedelta(seconds=30)
+
+
+def test_non_essential_mail_carries_a_working_one_click_unsubscribe(client, chair, people):
+    ada, _, _ = people
+    start(client, people)
+    mailing = BulkMailing.objects.get()
+    compose(client, mailing)
+    queue(client, mailing)
+    row = OutboxEmail.objects.get(purpose="bulk", recipient="ada@example.org")
+    assert sorted(row.headers) == ["List-Unsubscribe", "List-Unsubscribe-Post"]
+    assert row.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = row.headers["List-Unsubscribe"].strip("<>")
+    assert url.startswith("http") and f"{url}\n" in row.body_text
+    token = url.rsplit("/", 2)[-2]
+    assert bulk_mail.read_token(token) == (ada.user, ada.conference)
+    # A mail client's RFC 8058 POST: no session, no CSRF token.
+    response = Client(enforce_csrf_checks=True).post(url.split("://", 1)[1].split("/", 1)[1].join(["/", ""]),
+                                                     {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert bulk_mail.withdrawn_user_ids(ada.conference, [ada.user_id]) == {ada.user_id}
+
+
+def test_requeueing_never_sends_twice(client, chair, people):
+    start(client, people)
+    mailing = BulkMailing.objects.get()
+    compose(client, mailing)
+    queue(client, mailing)
+    first = list(OutboxEmail.objects.filter(purpose="bulk").order_by("pk").values_list("pk", "recipient", "next_attempt_at"))
+    response = queue(client, mailing)
+    assert notes(response)[-1] == (f"Bulk e-mail {mailing.pk}: 0 e-mails queued, 2 queued before, 1 skipped (unsubscribed).")
+    assert list(OutboxEmail.objects.filter(purpose="bulk").order_by("pk").values_list("pk", "recipient", "next_attempt_at")) == first
+    assert bulk_mail.queue(BulkMailing.objects.get()).queued == 0
+    assert OutboxEmail.objects.filter(purpose="bulk").count() == 2
+
+
+def test_essential_mail_reaches_the_unsubscribed_without_an_unsubscribe_link(client, chair, people):
+    start(client, people)
+    mailing = BulkMailing.objects.get()
+    compose(client, mailing, essential="on")
+    queue(client, mailing)
+    rows = OutboxEmail.objects.filter(purpose="bulk").order_by("recipient")
+    assert list(rows.values_list("recipient", "language", "headers")) == [
+        ("ada@example.org", "en", {}), ("minji@example.org", "ko", {}), ("quiet@example.org", "en", {})]
+    assert rows[0].body_text == "Hello Ada,\nPosters are A0 portrait."
+
+
+def test_a_later_subscription_again_counts(client, chair, people, edition):
+    """The ledger's latest record is in force: a grant after a withdrawal brings the person back."""
+    ada, _, quiet = people
+    from confsite.models import ConsentText
+
+    text = ConsentText.objects.create(conference=ada.conference, purpose=bulk_mail.CONSENT_PURPOSE, version="1",
+                                      text="Announcements by e-mail")
+    consent.grant(quiet.user, text)
+    assert bulk_mail.withdrawn_user_ids(ada.conference, [ada.user_id, quiet.user_id]) == set()
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"subject": ""}, "subject", "This field is required."),
+    ({"body_text": "   "}, "body_text", "This field is required."),
+    ({"body_text": "Hi {{ user.email }} {% debug %}"}, "body_text",
+     "“{{ user.email }}” is not a placeholder here: only {{ name }} is replaced. Remove it or write it differently."),
+    ({"subject": "{% load static %}Hi"}, "subject",
+     "“{% load static %}” is not a placeholder here: only {{ name }} is replaced. Remove it or write it differently."),
+    ({"subject_ko": ""}, "body_text_ko", "Give both the Korean subject and the Korean text, or neither."),
+    ({"per_minute": "0"}, "per_minute", "Ensure this value is greater than or equal to 1."),
+    ({"per_minute": "many"}, "per_minute", "Enter a whole number."),
+])
+def test_bad_input_gets_a_message_and_writes_nothing(client, chair, people, changes, field, message):
+    start(client, people)
+    mailing = BulkMailing.objects.get()
+    response = compose(client, mailing, **changes)
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [message]
+    mailing.refresh_from_db()
+    assert (mailing.subject, mailing.body_text, mailing.translations, mailing.status) == ("", "", {}, "draft")
+    response = queue(client, mailing)
+    assert response.status_code == 302
+    assert notes(response) == [f"Write a subject and a text before queueing “{mailing.pk}”."]
+    assert OutboxEmail.objects.filter(purpose="bulk").count() == 0
+
+
+def test_the_text_is_never_run_through_the_template_engine(people, edition):
+    ada, minji, _ = people
+    mailing = BulkMailing.objects.create(conference=ada.conference, subject="Hi {{ name }}", audience="test",
+                                         body_text="{{ name }} / {{name}}", recipient_ids=[ada.user_id])
+    ada.badge_name = "{% debug %}{{ settings.SECRET_KEY }}\\1"
+    ada.save()
+    rendered = bulk_mail.render_for(mailing, ada.user, bulk_mail.names_for(ada.conference, [ada.user])[ada.user_id])
+    assert rendered.subject == "[Confsite] Hi {% debug %}{{ settings.SECRET_KEY }}\\1"
+    assert rendered.body_text.startswith("{% debug %}{{ settings.SECRET_KEY }}\\1 / {% debug %}{{ settings.SECRET_KEY }}\\1\n")
+
+
+def test_the_progress_shows_on_the_list_and_page_from_the_outbox_rows(client, chair, people, django_assert_num_queries):
+    start(client, people)
+    mailing = BulkMailing.objects.get()
+    compose(client, mailing, essential="on")
+    queue(client, mailing)
+    OutboxEmail.objects.filter(purpose="bulk", recipient="ada@example.org").update(status="sent")
+    OutboxEmail.objects.filter(purpose="bulk", recipient="quiet@example.org").update(status="failed")
+    with django_assert_num_queries(1):
+        assert bulk_mail.progress(mailing) == {"queued": 3, "sent": 1, "failed": 1, "pending": 1}
+    page = client.get(reverse("admin:confsite_bulkmailing_change", args=[mailing.pk]))
+    assert "3 queued: 1 sent, 1 pending, 1 failed" in page.content.decode()
+    listing = client.get(reverse("admin:confsite_bulkmailing_changelist"))
+    row = listing.context["cl"].result_list[0]
+    assert (row.n_queued, row.n_sent, row.n_failed, row.n_pending) == (3, 1, 1, 1)
+
+
+def count_list_queries(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("admin:confsite_bulkmailing_changelist")).status_code == 200
+    return len(queries)
+
+
+def test_the_list_issues_the_same_queries_at_2_and_at_8_mailings(client, chair, people):
+    ada = people[0]
+    for n in range(2):
+        BulkMailing.objects.create(conference=ada.conference, subject=f"m{n}", body_text="x", audience="a",
+                                   recipient_ids=[ada.user_id])
+    small = count_list_queries(client)
+    for n in range(6):
+        m = BulkMailing.objects.create(conference=ada.conference, subject=f"n{n}", body_text="x", audience="a",
+                                       recipient_ids=[ada.user_id])
+        bulk_mail.queue(m)
+    assert count_list_queries(client) == small
+
+
+# --- Access ---------------------------------------------------------------------------------------
+
+def test_anonymous_people_are_sent_to_log_in(client, people):
+    mailing = BulkMailing.objects.create(conference=people[0].conference, subject="s", body_text="b", audience="a",
+                                         recipient_ids=[people[0].user_id])
+    for name in ("compose", "preview", "queue"):
+        response = client.get(reverse(f"admin:confsite_bulkmailing_{name}", args=[mailing.pk]))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_staff_without_the_add_permission_cannot_compose_preview_or_queue(client, people):
+    client.force_login(organiser("view_bulkmailing", "view_registration"))
+    mailing = BulkMailing.objects.create(conference=people[0].conference, subject="s", body_text="b", audience="a",
+                                         recipient_ids=[people[0].user_id])
+    assert client.get(reverse("admin:confsite_bulkmailing_compose", args=[mailing.pk])).status_code == 403
+    assert client.get(reverse("admin:confsite_bulkmailing_preview", args=[mailing.pk])).status_code == 403
+    assert queue(client, mailing).status_code == 403
+    response = start(client, people)
+    assert notes(response) == ["You may not send bulk e-mail."]
+    assert (BulkMailing.objects.count(), OutboxEmail.objects.filter(purpose="bulk").count()) == (1, 0)
+
+
+def test_the_action_refuses_people_of_two_editions(client, chair, people, edition):
+    other = ConferenceFactory(slug="icml2025", short_name="ICML 2025")
+    catalogue = build_standard_catalogue(other, early_until=date(2030, 1, 1), regular_until=date(2030, 2, 1),
+                                         order_prefix="ICML25")
+    last_year = register(other, catalogue, "old@example.org", "Old")
+    response = start(client, [people[0], last_year])
+    assert notes(response) == ["Select people of one edition only: filter the list by edition first."]
+    assert BulkMailing.objects.count() == 0
+
+
+def test_get_on_queue_changes_nothing(client, chair, people):
+    mailing = BulkMailing.objects.create(conference=people[0].conference, subject="s", body_text="b", audience="a",
+                                         recipient_ids=[people[0].user_id])
+    assert client.get(reverse("admin:confsite_bulkmailing_queue", args=[mailing.pk])).status_code == 405
+    assert client.get(reverse("admin:confsite_bulkmailing_compose", args=[999999])).status_code == 404
+    assert OutboxEmail.objects.filter(purpose="bulk").count() == 0
+
+
+# --- Unsubscribing --------------------------------------------------------------------------------
+
+def test_the_unsubscribe_page_asks_first_then_withdraws_once(client, people):
+    ada = people[0]
+    url = reverse("bulk_unsubscribe", args=[bulk_mail.unsubscribe_token(ada.user_id, ada.conference_id)])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Stop receiving announcements about ICML 2026?" in page.content.decode()
+    assert ConsentRecord.objects.filter(user=ada.user).count() == 0
+    assert client.post(url).status_code == 200
+    assert client.post(url).status_code == 200
+    assert list(ConsentRecord.objects.filter(user=ada.user).values_list("purpose", "action", "conference")) == [
+        ("announcements", "withdrawn", ada.conference_id)]
+
+
+@pytest.mark.parametrize("token", ["nonsense", "eyJ1IjoxLCJjIjoxfQ:1tXyZ:forged-signature", "x" * 600, "%00"])
+def test_a_bad_or_forged_token_gets_a_message_and_changes_nothing(client, people, token):
+    for method in (client.get, client.post):
+        response = method(f"/mail/unsubscribe/{token}/")
+        assert response.status_code == 400
+        assert "This unsubscribe link is not valid" in response.content.decode()
+    assert ConsentRecord.objects.filter(action="withdrawn").count() == 1  # only the fixture's
+
+
+def test_a_token_for_another_purpose_is_refused(client, people):
+    from django.core import signing
+
+    ada = people[0]
+    token = signing.dumps({"u": ada.user_id, "c": ada.conference_id}, salt="something.else")
+    assert client.post(reverse("bulk_unsubscribe", args=[token])).status_code == 400
+    assert ConsentRecord.objects.filter(user=ada.user).count() == 0
