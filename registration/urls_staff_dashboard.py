@@ -1,3 +1,9 @@
-"""Staff pages (issue 7): filled in by the dashboard work."""
+"""Staff pages (issue 7): the dashboard (included under /<edition>/staff/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_staff_dashboard
+
+urlpatterns = [
+    path("dashboard/", views_staff_dashboard.staff_dashboard, name="staff_dashboard"),
+]

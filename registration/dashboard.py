@@ -1,0 +1,210 @@
+"""The staff dashboard's figures for one edition, each aggregated by the database.
+
+Every section is one or two GROUP BY / aggregate queries whatever the edition's size, so the page
+costs the same at 30 and at 10,000 registrations. Sections that show money or health-related data
+are computed only when the caller says the viewer may see them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Min, Q, Sum
+from django.db.models.functions import Lower, Trim, TruncDate
+from django.utils import timezone
+
+from confsite.models import Conference, OutboxEmail
+
+from .models import (
+    CheckIn,
+    ConferenceDay,
+    EligibilityProof,
+    Payment,
+    Quota,
+    Refund,
+    Registration,
+    SensitiveNeeds,
+)
+
+CENTS = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Revenue:
+    currency: str
+    received: Decimal
+    refunded: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.received - self.refunded
+
+
+@dataclass(frozen=True)
+class QuotaUse:
+    name: str
+    held: int
+    size: int
+
+    @property
+    def percent(self) -> int:
+        """Whole percent of seats held, 0–100 (a zero-size quota counts as full)."""
+        if self.size <= 0:
+            return 100
+        return min(100, round(100 * self.held / self.size))
+
+
+@dataclass(frozen=True)
+class Queue:
+    pending: int
+    oldest: datetime | None
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    pending: int
+    failed: int
+
+
+@dataclass
+class Dashboard:
+    conference: Conference
+    today: date
+    total: int
+    daily: list[tuple[date, int]]
+    by_category_and_pass: list[dict]
+    passes: list[str]
+    quotas: list[QuotaUse]
+    queue: Queue
+    outbox: OutboxState
+    checkins_today: dict[str, int]
+    revenue: list[Revenue] | None = None
+    dietary: list[tuple[str, int]] | None = None
+    accessibility: list[tuple[str, int]] | None = None
+
+    @property
+    def cumulative(self) -> list[tuple[date, int]]:
+        """One point per day from the first registration to the last, running total."""
+        points, running = [], 0
+        for day, count in self.daily:
+            running += count
+            points.append((day, running))
+        return points
+
+    @property
+    def checkins_today_total(self) -> int:
+        return sum(self.checkins_today.values())
+
+
+def _daily(conference: Conference) -> list[tuple[date, int]]:
+    """Active registrations per day (edition's zone), gaps filled with zero days."""
+    rows = (Registration.objects.filter(conference=conference, status=Registration.Status.ACTIVE)
+            .annotate(day=TruncDate("created_at", tzinfo=conference.tzinfo))
+            .values("day").annotate(n=Count("id")).order_by("day"))
+    counts = {row["day"]: row["n"] for row in rows}
+    if not counts:
+        return []
+    first, last = min(counts), max(counts)
+    return [(first + timedelta(days=i), counts.get(first + timedelta(days=i), 0))
+            for i in range((last - first).days + 1)]
+
+
+def _by_category_and_pass(conference: Conference) -> tuple[list[dict], list[str]]:
+    """Rows per category with a count per pass, plus the pass names as columns (catalogue order)."""
+    rows = (Registration.objects.filter(conference=conference, status=Registration.Status.ACTIVE)
+            .values("category__name", "category__position", "category_id",
+                    "pass_product__name", "pass_product__position", "pass_product_id")
+            .annotate(n=Count("id"))
+            .order_by("category__position", "category_id", "pass_product__position", "pass_product_id"))
+    passes: dict[int, tuple[int, str]] = {}
+    categories: dict[int, dict] = {}
+    for row in rows:
+        passes[row["pass_product_id"]] = (row["pass_product__position"], row["pass_product__name"])
+        entry = categories.setdefault(row["category_id"], {"category": row["category__name"], "counts": {},
+                                                            "total": 0})
+        entry["counts"][row["pass_product_id"]] = row["n"]
+        entry["total"] += row["n"]
+    pass_ids = sorted(passes, key=lambda pk: (passes[pk][0], pk))
+    table = [{"category": entry["category"], "total": entry["total"],
+              "cells": [entry["counts"].get(pk, 0) for pk in pass_ids]} for entry in categories.values()]
+    return table, [passes[pk][1] for pk in pass_ids]
+
+
+def _revenue(conference: Conference) -> list[Revenue]:
+    """Money received (confirmed payments) and refunded (not failed) per currency; net = the difference."""
+    received = dict(Payment.objects.filter(order__conference=conference, status=Payment.Status.CONFIRMED)
+                    .values("currency").annotate(s=Sum("amount")).values_list("currency", "s"))
+    refunded = dict(Refund.objects.filter(order__conference=conference).exclude(status=Refund.Status.FAILED)
+                    .values("currency").annotate(s=Sum("amount")).values_list("currency", "s"))
+    # Quantized: SQLite's SUM drops trailing zeros.
+    return [Revenue(currency, Decimal(received.get(currency) or 0).quantize(CENTS),
+                    Decimal(refunded.get(currency) or 0).quantize(CENTS))
+            for currency in sorted(set(received) | set(refunded))]
+
+
+def _queue(conference: Conference) -> Queue:
+    row = EligibilityProof.objects.filter(registration__conference=conference,
+                                          status=EligibilityProof.Status.PENDING).aggregate(
+        n=Count("id"), oldest=Min("uploaded_at"))
+    return Queue(row["n"], row["oldest"])
+
+
+def _outbox() -> OutboxState:
+    # The outbox is the deployment's, not an edition's: account e-mails carry no edition.
+    row = OutboxEmail.objects.aggregate(
+        pending=Count("id", filter=Q(status__in=[OutboxEmail.Status.PENDING, OutboxEmail.Status.SENDING])),
+        failed=Count("id", filter=Q(status=OutboxEmail.Status.FAILED)),
+    )
+    return OutboxState(row["pending"], row["failed"])
+
+
+def _checkins(conference: Conference, today: date) -> dict[str, int]:
+    rows = (CheckIn.objects.filter(registration__conference=conference, date=today)
+            .values("part").annotate(n=Count("id")).order_by())
+    counts = {row["part"]: row["n"] for row in rows}
+    return {str(label): counts.get(value, 0) for value, label in ConferenceDay.Part.choices}
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_need(text: str) -> str:
+    """One spelling per need: case, surrounding spaces and punctuation, repeated spaces folded."""
+    return _SPACES.sub(" ", text).strip(" .,;:!").lower()
+
+
+def _needs(conference: Conference, field_name: str) -> list[tuple[str, int]]:
+    """Distinct needs of active registrations with their counts, most frequent first."""
+    rows = (SensitiveNeeds.objects.filter(registration__conference=conference,
+                                          registration__status=Registration.Status.ACTIVE)
+            .annotate(text=Lower(Trim(field_name))).exclude(text="")
+            .values("text").annotate(n=Count("id")).order_by())
+    merged: dict[str, int] = {}
+    for row in rows:
+        key = normalise_need(row["text"])
+        if key:
+            merged[key] = merged.get(key, 0) + row["n"]
+    return sorted(((text[:1].upper() + text[1:], n) for text, n in merged.items()), key=lambda item: (-item[1], item[0]))
+
+
+def build(conference: Conference, *, with_revenue: bool, with_needs: bool, today: date | None = None) -> Dashboard:
+    """The dashboard's figures; revenue and needs only when asked for (the view checks permissions)."""
+    today = today or timezone.localdate(timezone=conference.tzinfo)
+    daily = _daily(conference)
+    table, passes = _by_category_and_pass(conference)
+    dashboard = Dashboard(
+        conference=conference, today=today, total=sum(n for _, n in daily), daily=daily,
+        by_category_and_pass=table, passes=passes,
+        quotas=[QuotaUse(name, held, size) for name, held, size in
+                Quota.objects.filter(conference=conference).order_by("id").values_list("name", "held", "size")],
+        queue=_queue(conference), outbox=_outbox(), checkins_today=_checkins(conference, today),
+    )
+    if with_revenue:
+        dashboard.revenue = _revenue(conference)
+    if with_needs:
+        dashboard.dietary = _needs(conference, "dietary")
+        dashboard.accessibility = _needs(conference, "accessibility")
+    return dashboard
