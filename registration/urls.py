@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import views, views_staff_checkin
 
 urlpatterns = [
     path("prices/", views.prices, name="prices"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("my-registration/proof/", views.upload_proof, name="upload_proof"),
     path("my-registration/category/", views.switch_category, name="switch_category"),
     path("my-registration/upgrade/", views.upgrade_pass, name="upgrade_pass"),
+    path("my-registration/certificate/", views_staff_checkin.my_certificate, name="my_certificate"),
     path("proofs/<int:pk>/", views.proof_file, name="proof_file"),
     path("orders/<str:reference>/billing/", views.billing_details, name="billing_details"),
     path("orders/<str:reference>/cancel/", views.cancel_order, name="cancel_order"),
