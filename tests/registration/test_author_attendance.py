@@ -1,0 +1,221 @@
+"""Author attendance: accepted papers with no registered author, and reminders to their authors."""
+
+from datetime import date
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from confsite.models import OutboxEmail
+from registration import services
+from registration.author_attendance import REMINDER_PURPOSE, papers_without_registered_author, send_reminders
+from registration.catalogue import build_standard_catalogue
+from schedule.models import Paper
+from tests.factories import ConferenceFactory, VerifiedUserFactory
+from tests.factories.schedule import (
+    AuthorFactory,
+    AuthorshipFactory,
+    PaperFactory,
+    PresentationFactory,
+    SessionFactory,
+    TopicFactory,
+)
+from tests.registration.conftest import attendee
+
+pytestmark = pytest.mark.django_db
+
+
+def register(conference, catalogue, email, openreview_id=""):
+    buyer = VerifiedUserFactory(email=email)
+    person = attendee(email, catalogue.categories["non_academic"], catalogue.products["full"],
+                      openreview_id=openreview_id)
+    return services.place_order(conference=conference, buyer=buyer, attendees=[person], accept_code_of_conduct=True)
+
+
+def paper(conference, title, *authors, decision=Paper.Decision.POSTER):
+    p = PaperFactory(conference=conference, title=title, decision=decision)
+    for position, author in enumerate(authors):
+        AuthorshipFactory(paper=p, author=author, position=position)
+    return p
+
+
+@pytest.fixture
+def programme(conference, catalogue):
+    other = ConferenceFactory(slug="icml2025", short_name="ICML 2025")
+    other_catalogue = build_standard_catalogue(other, early_until=date(2030, 1, 1), regular_until=date(2030, 2, 1),
+                                               order_prefix="ICML25")
+    # Alpha: its author registered under another address, with their OpenReview id.
+    paper(conference, "Alpha", AuthorFactory(conference=conference, openreview_id="~Ada_Lovelace1",
+                                             email="ada@old.example"))
+    register(conference, catalogue, "ada@new.example", openreview_id="~Ada_Lovelace1")
+    # Beta: matched by e-mail in another case; the author has no OpenReview id.
+    paper(conference, "Beta", AuthorFactory(conference=conference, openreview_id="", email="Bob@Uni.EDU"),
+          decision=Paper.Decision.ORAL)
+    register(conference, catalogue, "bob@uni.edu")
+    # Gamma: its author's registration was cancelled.
+    paper(conference, "Gamma", AuthorFactory(conference=conference, openreview_id="~Cleo_C1", email="cleo@x.example"))
+    services.cancel_order(register(conference, catalogue, "cleo@x.example", openreview_id="~Cleo_C1"))
+    # Delta: its author is registered, but for last year's edition.
+    paper(conference, "Delta", AuthorFactory(conference=conference, openreview_id="~Dan_D1", email="dan@x.example"),
+          decision=Paper.Decision.ORAL)
+    register(other, other_catalogue, "dan@x.example", openreview_id="~Dan_D1")
+    # Epsilon: one author to write to, one without an e-mail address.
+    paper(conference, "Epsilon", AuthorFactory(conference=conference, name="Eve", openreview_id="~Eve_E1",
+                                               email="Eve@X.example"),
+          AuthorFactory(conference=conference, name="Finn", openreview_id="~Finn_F1", email=""))
+    # Last year's paper by nobody registered: not this edition's business.
+    paper(other, "Zeta", AuthorFactory(conference=other, openreview_id="~Zed_Z1", email="zed@x.example"))
+    return conference
+
+
+def titles(rows):
+    return [row.paper.title for row in rows]
+
+
+def test_it_lists_exactly_the_papers_without_a_registered_author(programme):
+    rows = papers_without_registered_author(programme)
+    assert titles(rows) == ["Delta", "Epsilon", "Gamma"]
+    epsilon = rows[1]
+    assert [a.name for a in epsilon.reachable] == ["Eve"]
+    assert [a.name for a in epsilon.unreachable] == ["Finn"]
+
+
+def test_it_filters_by_track_topic_and_session(programme):
+    assert titles(papers_without_registered_author(programme, decision="oral")) == ["Delta"]
+    topic = TopicFactory(conference=programme, name="Optimisation", slug="optimisation")
+    Paper.objects.get(title="Gamma").topics.add(topic)
+    assert titles(papers_without_registered_author(programme, topic=topic)) == ["Gamma"]
+    session = SessionFactory(conference=programme, kind="poster")
+    PresentationFactory(session=session, paper=Paper.objects.get(title="Epsilon"))
+    PresentationFactory(session=session, paper=Paper.objects.get(title="Alpha"))
+    assert titles(papers_without_registered_author(programme, session=session)) == ["Epsilon"]
+
+
+def test_reminders_go_once_per_paper_author_and_day(programme):
+    rows = papers_without_registered_author(programme)
+    result = send_reminders(programme, rows, day=date(2026, 6, 1))
+    assert (result.queued, result.already, result.unreachable) == (3, 0, 1)
+    sent = OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).order_by("recipient")
+    gamma, delta = Paper.objects.get(title="Gamma"), Paper.objects.get(title="Delta")
+    epsilon = Paper.objects.get(title="Epsilon")
+    assert list(sent.values_list("recipient", "object_key")) == [
+        ("cleo@x.example", f"paper:{gamma.pk}:2026-06-01"), ("dan@x.example", f"paper:{delta.pk}:2026-06-01"),
+        ("eve@x.example", f"paper:{epsilon.pk}:2026-06-01")]
+    mail = sent.get(recipient="eve@x.example")
+    assert mail.subject == "[Confsite] ICML 2026: please register to present your paper"
+    assert "  “Epsilon”\n" in mail.body_text
+    assert f"Register: {settings.SITE_URL}/icml2026/register/\n" in mail.body_text
+    again = send_reminders(programme, rows, day=date(2026, 6, 1))
+    assert (again.queued, again.already, again.unreachable) == (0, 3, 1)
+    next_day = send_reminders(programme, rows, day=date(2026, 6, 2))
+    assert next_day.queued == 3
+    assert OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).count() == 6
+
+
+# --- The page ---------------------------------------------------------------------------------------
+
+def chair(*codenames, staff=True):
+    user = VerifiedUserFactory(is_staff=staff)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+def url(conference):
+    return reverse("staff_author_attendance", args=[conference.slug])
+
+
+def test_the_page_lists_papers_with_their_authors(client, programme):
+    client.force_login(chair("view_paper", "view_registration"))
+    response = client.get(url(programme))
+    assert response.status_code == 200
+    assert titles(response.context["rows"]) == ["Delta", "Epsilon", "Gamma"]
+    body = response.content.decode()
+    assert "3 papers" in body
+    assert "Eve &lt;Eve@X.example&gt;" in body
+    assert "Finn (~Finn_F1)" in body
+    assert (response.context["reachable_count"], response.context["unreachable_count"]) == (3, 1)
+
+
+def test_the_page_filters_and_rejects_bad_filters_without_a_500(client, programme):
+    client.force_login(chair("view_paper", "view_registration"))
+    assert titles(client.get(url(programme), {"decision": "oral"}).context["rows"]) == ["Delta"]
+    response = client.get(url(programme), {"decision": "keynote", "topic": "abc", "session": "99999999999999999999"})
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"decision", "topic", "session"}
+    assert titles(response.context["rows"]) == ["Delta", "Epsilon", "Gamma"]
+
+
+def test_posting_sends_the_reminders_for_the_filtered_list_once_a_day(client, programme):
+    client.force_login(chair("view_paper", "view_registration"))
+    response = client.post(url(programme), {"decision": "oral", "confirm": "yes"})
+    assert response.status_code == 302
+    assert response["Location"] == url(programme) + "?decision=oral"
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Reminders: 1 queued, 0 sent earlier today (not repeated), 0 authors without an e-mail address."]
+    assert list(OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).values_list("recipient", flat=True)) == [
+        "dan@x.example"]
+    client.post(url(programme), {"decision": "oral", "confirm": "yes"})
+    assert OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).count() == 1
+
+
+def test_posting_without_confirmation_or_with_bad_filters_sends_nothing(client, programme):
+    client.force_login(chair("view_paper", "view_registration"))
+    response = client.post(url(programme), {})
+    assert response.status_code == 200
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Tick the confirmation box to send the reminders; nothing was sent."]
+    response = client.post(url(programme), {"topic": "x", "confirm": "yes"})
+    assert response.status_code == 200
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "The filters are not valid, so no reminder was sent; choose them again."]
+    assert OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).count() == 0
+
+
+def test_anonymous_people_are_sent_to_log_in(client, programme):
+    response = client.get(url(programme))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("codenames,staff", [
+    ((), False), (("view_paper", "view_registration"), False), ((), True), (("view_paper",), True),
+    (("view_registration",), True),
+])
+def test_others_are_refused_and_nothing_is_sent(client, programme, codenames, staff):
+    client.force_login(chair(*codenames, staff=staff))
+    assert client.get(url(programme)).status_code == 403
+    assert client.post(url(programme), {"confirm": "yes"}).status_code == 403
+    assert OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).count() == 0
+
+
+def test_an_unknown_edition_is_a_404(client, programme):
+    client.force_login(chair("view_paper", "view_registration"))
+    assert client.get(reverse("staff_author_attendance", args=["nope"])).status_code == 404
+
+
+def add_unregistered_papers(conference, n, start):
+    for i in range(n):
+        paper(conference, f"Extra {start + i:03d}",
+              AuthorFactory(conference=conference, email=f"x{start + i}@x.example"),
+              AuthorFactory(conference=conference, email=""))
+
+
+def count_queries(client, conference):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url(conference))
+    assert response.status_code == 200
+    return len(queries), len(response.context["rows"])
+
+
+def test_the_page_issues_the_same_queries_for_3_and_for_30_papers(client, conference, catalogue):
+    client.force_login(chair("view_paper", "view_registration"))
+    add_unregistered_papers(conference, 3, 0)
+    small, rows = count_queries(client, conference)
+    assert rows == 3
+    add_unregistered_papers(conference, 27, 3)
+    large, rows = count_queries(client, conference)
+    assert (large, rows) == (small, 30)
