@@ -33,10 +33,11 @@ from django.utils.translation import gettext_lazy as _
 
 from confsite import outbox
 from confsite.admin import ViewOnlyAdmin
+from confsite.bulk_mail import compose_bulk_email_action
 from confsite.exports import export_csv, export_xlsx
 from confsite.models import Conference, OutboxEmail
 
-from . import billing, services
+from . import badges, billing, services
 from .errors import RegistrationError
 from .models import (
     Category,
@@ -755,7 +756,8 @@ class RegistrationAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
                                    "openreview_id"]}),
     ]
     inlines = [SensitiveNeedsInline, ProofInline, RevokedCheckinTokenInline, CheckInInline]
-    actions = ["reissue_checkin_code", export_csv, export_xlsx]
+    actions = ["reissue_checkin_code", "print_badges", compose_bulk_email_action, export_csv, export_xlsx]
+    print_badges = badges.print_badges  # an action by name, so the badges module's tests find it
     # Never needs, proofs, passport data or the check-in code (confsite.exports refuses those).
     export_fields = ["badge_name", "user__email", "affiliation", "position", "country", "conference__short_name",
                      "category__name", "pass_product__name", "eligibility", "status", "order__reference",

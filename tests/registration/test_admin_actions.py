@@ -317,3 +317,38 @@ def test_the_order_page_shows_payments_refunds_and_invoices_only_to_finance(clie
     client.force_login(staff_with("view_order", "view_payment", "view_refund", "view_invoice"))
     finance = client.get(url).content.decode()
     assert "BANK-99" in finance and "ICML2026-CN-00001" in finance and "cancelled within the full-refund period" in finance
+
+
+# --- Badges and bulk e-mail from the registrations list ------------------------------------------
+
+def test_the_registration_desk_prints_badges_from_the_list(client, conference, full_pass, industry):
+    registration = place(conference, industry, full_pass).registrations.get()
+    client.force_login(staff_with("view_registration"))
+    response = client.post("/admin/registration/registration/",
+                           {"action": "print_badges", "_selected_action": [registration.pk]})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+
+
+def test_bulk_e_mail_starts_from_the_filtered_registrations(client, staff_user, conference, full_pass, industry):
+    from confsite.models import BulkMailing
+
+    registrations = [place(conference, industry, full_pass).registrations.get() for _ in range(2)]
+    client.force_login(staff_user)
+    response = client.post("/admin/registration/registration/",
+                           {"action": "compose_bulk_email_action", "_selected_action": [r.pk for r in registrations]})
+    mailing = BulkMailing.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:confsite_bulkmailing_compose", args=[mailing.pk])
+    assert mailing.recipient_ids == sorted(r.user_id for r in registrations)
+
+
+def test_the_desk_is_offered_badges_and_exports_but_no_state_changes(rf, conference):
+    from django.contrib import admin
+
+    request = rf.get("/admin/registration/registration/")
+    request.user = staff_with("view_registration")
+    actions = admin.site._registry[Registration].get_actions(request)
+    # bulk e-mail is offered to viewers and checks confsite.add_bulkmailing itself (confsite.bulk_mail)
+    assert sorted(actions) == ["compose_bulk_email_action", "export_csv", "export_xlsx", "print_badges"]
