@@ -19,6 +19,7 @@ from . import billing, services
 from .catalogue import build_standard_catalogue
 from .models import (
     Category,
+    ConferenceDay,
     Order,
     PassportData,
     Product,
@@ -90,6 +91,10 @@ def load(conference: Conference, stdout=None) -> None:
         "full_refund_until": end_of_day_aoe(date(2026, 5, 31)), "fee_until": end_of_day_aoe(date(2026, 6, 26)),
         "fee_percent": Decimal("20"), "fee_minimum": Decimal("50"), "visa_denial_applied_before": date(2026, 5, 15),
     })
+    # ICML 2026: tutorials on 6 July, the main conference 7–9 July, workshops 10–11 July (check-in admits by these).
+    for day, part in [(6, ConferenceDay.Part.TUTORIALS), (7, ConferenceDay.Part.MAIN), (8, ConferenceDay.Part.MAIN),
+                      (9, ConferenceDay.Part.MAIN), (10, ConferenceDay.Part.WORKSHOPS), (11, ConferenceDay.Part.WORKSHOPS)]:
+        ConferenceDay.objects.update_or_create(conference=conference, date=date(2026, 7, day), defaults={"part": part})
     if Order.objects.filter(conference=conference).exists():
         return
 
