@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -93,9 +94,11 @@ def revoke_token(token: APIToken) -> bool:
 # --- Serializers (for the schema; the views fill them from profiles) ---------------------------
 
 class SponsorProfileSummarySerializer(serializers.Serializer):
-    id = serializers.CharField(help_text=_lazy("The profile's reference for this sponsor (not guessable)."))
+    """A search result: nothing that names the person (the list is not logged; the detail read is)."""
+
+    id = serializers.CharField(help_text=_lazy("The profile's reference for this sponsor (not guessable; no "
+                                               "database id)."))
     url = serializers.URLField()
-    name = serializers.CharField()
     headline = serializers.CharField()
     current_position = serializers.ChoiceField(choices=RecruitmentProfile.Position.choices, allow_blank=True)
     research_areas = serializers.ListField(child=serializers.CharField())
@@ -125,6 +128,7 @@ class SponsorLinksSerializer(serializers.Serializer):
 
 
 class SponsorProfileDetailSerializer(SponsorProfileSummarySerializer):
+    name = serializers.CharField()
     graduation_date = serializers.DateField(allow_null=True)
     email = serializers.EmailField(allow_null=True, help_text=_lazy("Only if the attendee shares it."))
     links = SponsorLinksSerializer(allow_null=True, help_text=_lazy("Only if the attendee shares them."))
@@ -164,6 +168,12 @@ class SponsorAPIView(APIView):
     authentication_classes = [SponsorTokenAuthentication]
     permission_classes = [HasSponsorToken]
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Profiles, CVs and even refusals are personal answers: no cache may keep them.
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
     def sponsor(self, request, edition: str) -> Sponsor:
         """The token's sponsor, if the URL names its edition (another edition's data is a 404)."""
         sponsor = request.auth.sponsor
@@ -177,7 +187,6 @@ class SponsorAPIView(APIView):
             "id": ref,
             "url": request.build_absolute_uri(reverse("api-sponsor-profile-detail",
                                                       args=[sponsor.conference.slug, ref])),
-            "name": profile.user.get_full_name(),
             "headline": profile.headline,
             "current_position": profile.position,
             "research_areas": [t.name for t in profile.research_areas.all()],
@@ -188,13 +197,12 @@ class SponsorAPIView(APIView):
         }
 
     def visible_profile(self, sponsor: Sponsor, ref: str) -> tuple[RecruitmentProfile, access.Visibility]:
-        pk = queries.profile_id(sponsor, ref)
-        seen = access.visibility(sponsor, RecruitmentProfile(pk=pk)) if pk is not None else access.NOTHING
-        profile = (access.visible_profiles(sponsor).filter(pk=pk).select_related("user", "conference")
-                   .prefetch_related("research_areas").first()) if seen.profile else None
+        public_id = queries.profile_public_id(sponsor, ref)
+        profile = (access.visible_profiles(sponsor).filter(public_id=public_id).select_related("user", "conference")
+                   .prefetch_related("research_areas").first()) if public_id is not None else None
         if profile is None:
             raise exceptions.NotFound(_("No such profile."))
-        return profile, seen
+        return profile, access.allowed_parts(sponsor, profile)
 
 
 def _closed() -> exceptions.PermissionDenied:
@@ -240,6 +248,7 @@ class ProfileDetail(SponsorAPIView):
         papers = list(services.person_papers(profile))
         body = self.summary(request, sponsor, profile, len(papers))
         body.update({
+            "name": profile.user.get_full_name(),
             "graduation_date": profile.graduation_date,
             "email": profile.user.email if seen.email else None,
             "links": {"scholar": profile.scholar_url, "openreview": profile.openreview_url,

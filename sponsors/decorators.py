@@ -4,6 +4,7 @@ Portal URLs are /<edition>/sponsor-portal/<sponsor slug>/…; the decorated view
 and finds `request.sponsor` and `request.member` set. Anonymous visitors go to the login page; a
 member without an authenticator is sent to set one up (always: sponsor members see personal data);
 anyone else gets 404, so the portal does not reveal which sponsors exist or who belongs to them.
+Every answer the view returns, redirects and the closed page included, carries `Cache-Control: private, no-store` (never_cache).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 
 from confsite.editions import edition_view
 
@@ -26,6 +28,8 @@ def sponsor_portal_view(view=None, *, roles: tuple[str, ...] | None = None):
     """Decorate a portal view `view(request, edition, *args, **kwargs)`; `roles` limits it (e.g. admins)."""
 
     def decorate(view):
+        # Every portal page is personal (profiles, notes, tokens, members): no cache may keep a copy.
+        @never_cache
         @edition_view
         @wraps(view)
         def wrapper(request, edition, sponsor: str, *args, **kwargs):

@@ -125,17 +125,21 @@ def allowance(sponsor: Sponsor) -> Allowance:
     return Allowance(total=sponsor.tier.interview_hours * 3600, used=int(used))
 
 
+def _slot_mac(public_id: str) -> str:
+    return salted_hmac("sponsors.interview-slot", public_id).hexdigest()[:16]
+
+
 def slot_ref(slot: InterviewSlot) -> str:
-    """The slot's id in portal URLs: the primary key with a keyed MAC, so ids cannot be enumerated."""
-    return f"{slot.pk}-{salted_hmac('sponsors.interview-slot', str(slot.pk)).hexdigest()[:16]}"
+    """The slot's id in portal URLs: its random public id with a keyed MAC (no primary key, no count)."""
+    return f"{slot.public_id}.{_slot_mac(slot.public_id)}"
 
 
-def slot_pk(ref: str) -> int | None:
-    """The primary key named by a `slot_ref`, or None if the reference was not issued by us."""
-    pk, _sep, _mac = ref.partition("-")
-    if not pk.isdigit() or len(pk) > 18:
+def slot_public_id(ref: str) -> str | None:
+    """The public id named by a `slot_ref`, or None if the reference was not issued by us."""
+    public_id, _sep, mac = (ref or "").partition(".")
+    if not public_id or len(public_id) > 32 or not constant_time_compare(mac, _slot_mac(public_id)):
         return None
-    return int(pk) if constant_time_compare(ref, f"{pk}-{salted_hmac('sponsors.interview-slot', pk).hexdigest()[:16]}") else None
+    return public_id
 
 
 def local(moment: datetime, conference) -> datetime:

@@ -23,6 +23,15 @@ from registration.models import Voucher
 from schedule.models import Topic
 
 
+def new_public_id() -> str:
+    """An opaque, random id for sponsor-facing URLs and forms: 20 hex digits, no order, no count."""
+    return secrets.token_hex(10)
+
+
+def public_id_field() -> models.CharField:
+    return models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+
+
 class Tier(models.Model):
     """A sponsorship level and the benefits it grants (organiser-configured)."""
 
@@ -117,6 +126,7 @@ class SponsorMember(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sponsor_memberships")
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.RECRUITER)
     added_at = models.DateTimeField(auto_now_add=True)
+    public_id = public_id_field()
 
     class Meta:
         verbose_name = _("sponsor member")
@@ -140,6 +150,8 @@ class RecruitmentProfile(models.Model):
         OTHER = "other", _("other")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recruitment_profiles")
+    # Sponsors name a profile by this (with a MAC bound to the sponsor), never by its primary key.
+    public_id = public_id_field()
     conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="recruitment_profiles")
     headline = models.CharField(_("headline"), max_length=200, blank=True,
                                 help_text=_("e.g. PhD student in probabilistic ML, graduating 2027"))
@@ -269,6 +281,7 @@ class APIToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    public_id = public_id_field()
 
     class Meta:
         verbose_name = _("sponsor API token")
@@ -313,6 +326,7 @@ class InterviewSlot(models.Model):
     booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                   related_name="+", editable=False)
     booked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    public_id = public_id_field()
 
     class Meta:
         verbose_name = _("interview slot")
@@ -349,6 +363,7 @@ class Invitation(models.Model):
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     responded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    public_id = public_id_field()
 
     class Meta:
         verbose_name = _("interview invitation")
@@ -368,6 +383,7 @@ class ComplimentaryPass(models.Model):
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     assigned_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    public_id = public_id_field()
 
     class Meta:
         verbose_name = _("complimentary pass")

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
-from django.core import signing
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, Value
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from schedule.models import normalize
 from schedule.queries import papers_for_person
@@ -187,21 +187,28 @@ def paper_counts(profiles: list[RecruitmentProfile]) -> dict[int, int]:
     return counts
 
 
-# References: sponsor-facing URLs name a profile by a signature bound to the sponsor, so ids cannot
-# be guessed or enumerated, and one sponsor's links mean nothing to another.
+# References: sponsor-facing URLs name a profile by its random public id and a MAC bound to the
+# sponsor: no primary key (nothing to enumerate, no count of rows), and one sponsor's links mean
+# nothing to another.
 
-def _signer(sponsor: Sponsor) -> signing.Signer:
-    return signing.Signer(salt=f"sponsors.profile.{sponsor.pk}", sep=".")
+REF_MAC_LENGTH = 20
+
+
+def _ref_mac(sponsor: Sponsor, public_id: str) -> str:
+    return salted_hmac("sponsors.profile-ref", f"{sponsor.pk}:{public_id}").hexdigest()[:REF_MAC_LENGTH]
 
 
 def profile_ref(sponsor: Sponsor, profile: RecruitmentProfile | int) -> str:
-    return _signer(sponsor).sign(str(getattr(profile, "pk", profile)))
+    """The reference by which `sponsor` names `profile` in URLs, forms and the API."""
+    public_id = getattr(profile, "public_id", None)
+    if public_id is None:
+        public_id = RecruitmentProfile.objects.values_list("public_id", flat=True).get(pk=getattr(profile, "pk", profile))
+    return f"{public_id}.{_ref_mac(sponsor, public_id)}"
 
 
-def profile_id(sponsor: Sponsor, ref: str) -> int | None:
-    """The profile id `ref` stands for, or None if it is not a reference issued to `sponsor`."""
-    try:
-        value = _signer(sponsor).unsign(ref)
-    except signing.BadSignature:
+def profile_public_id(sponsor: Sponsor, ref: str) -> str | None:
+    """The public id `ref` stands for, or None if it is not a reference issued to `sponsor`."""
+    public_id, _sep, mac = (ref or "").partition(".")
+    if not public_id or len(public_id) > 32 or not constant_time_compare(mac, _ref_mac(sponsor, public_id)):
         return None
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return public_id

@@ -23,26 +23,27 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from confsite.editions import edition_view
 from confsite.models import Conference
 
-from .. import access, interviews
+from .. import access, interviews, queries
 from ..decorators import sponsor_portal_view
 from ..models import InterviewSlot, Invitation, Sponsor
 from ..services import SponsorError
 
 
 class InviteForm(forms.Form):
-    candidate = forms.TypedChoiceField(label=gettext_lazy("Candidate"), coerce=int, error_messages={
+    candidate = forms.ChoiceField(label=gettext_lazy("Candidate"), error_messages={
                                            "invalid_choice": gettext_lazy("Choose a candidate from your shortlist.")},
                                        help_text=gettext_lazy("Candidates on your shortlist who share their profile "
                                                               "with you."))
     message = forms.CharField(label=gettext_lazy("Message to the candidate"), required=False, max_length=2000,
                               widget=forms.Textarea(attrs={"rows": 4}))
 
-    def __init__(self, *args, profiles, **kwargs):
+    def __init__(self, *args, sponsor, profiles, **kwargs):
         super().__init__(*args, **kwargs)
-        self.profiles = {p.pk: p for p in profiles}
+        # Options carry the sponsor's profile references, never primary keys.
+        self.profiles = {queries.profile_ref(sponsor, p): p for p in profiles}
         self.fields["candidate"].choices = [("", _("Choose a candidate"))] + [
-            (p.pk, f"{interviews.candidate_name(p)} — {p.headline}" if p.headline and p.user.get_full_name()
-             else interviews.candidate_name(p)) for p in profiles]
+            (ref, f"{interviews.candidate_name(p)} — {p.headline}" if p.headline and p.user.get_full_name()
+             else interviews.candidate_name(p)) for ref, p in self.profiles.items()]
 
     def clean_candidate(self):
         return self.profiles[self.cleaned_data["candidate"]]
@@ -93,10 +94,11 @@ def sponsor_interviews(request: HttpRequest, edition: Conference) -> HttpRespons
 
 def _slot(edition: Conference, ref: str, **filters) -> InterviewSlot:
     """The slot a portal URL names (a `slot_ref`); 404 for a made-up reference or another edition's slot."""
-    pk = interviews.slot_pk(ref)
-    if pk is None:
+    public_id = interviews.slot_public_id(ref)
+    if public_id is None:
         raise Http404(_("No such slot."))
-    return get_object_or_404(InterviewSlot.objects.select_related("room"), pk=pk, room__conference=edition, **filters)
+    return get_object_or_404(InterviewSlot.objects.select_related("room"), public_id=public_id,
+                             room__conference=edition, **filters)
 
 
 @require_POST
@@ -134,7 +136,7 @@ def booked_slot(request: HttpRequest, edition: Conference, slot: str) -> HttpRes
     sponsor, now = request.sponsor, timezone.now()
     found = _slot(edition, slot, sponsor=sponsor)
     profiles = interviews.invitable_profiles(sponsor)
-    form = InviteForm(request.POST or None, profiles=profiles)
+    form = InviteForm(request.POST or None, sponsor=sponsor, profiles=profiles)
     if request.method == "POST" and form.is_valid():
         candidate = form.cleaned_data["candidate"]
         try:
@@ -158,11 +160,9 @@ def booked_slot(request: HttpRequest, edition: Conference, slot: str) -> HttpRes
 def withdraw_invitation(request: HttpRequest, edition: Conference, slot: str) -> HttpResponse:
     sponsor = request.sponsor
     found = _slot(edition, slot, sponsor=sponsor)
-    try:
-        pk = int(request.POST.get("invitation", ""))
-    except ValueError:
-        pk = None
-    invitation = Invitation.objects.filter(pk=pk, slot=found, sponsor=sponsor).first() if pk else None
+    public_id = request.POST.get("invitation", "")
+    invitation = (Invitation.objects.filter(public_id=public_id, slot=found, sponsor=sponsor).first()
+                  if public_id and len(public_id) <= 32 else None)
     if invitation is None:
         raise Http404(_("No such invitation."))
     try:

@@ -1,6 +1,6 @@
 """Complimentary passes in the sponsor portal (sponsor admins only): list, assign, revoke, reassign.
 
-Pass ids travel in POST bodies and are looked up inside `request.sponsor` only.
+Passes travel in POST bodies as their random public ids (never primary keys) and are looked up inside `request.sponsor` only.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class AssignForm(forms.Form):
 
 
 class PassForm(forms.Form):
-    complimentary_pass = forms.IntegerField(widget=forms.HiddenInput)
+    complimentary_pass = forms.CharField(max_length=32, widget=forms.HiddenInput)
 
 
 class ReassignForm(PassForm):
@@ -79,7 +79,7 @@ def assign(request: HttpRequest, edition: Conference) -> HttpResponse:
 
 
 def _pass(request: HttpRequest, form: PassForm) -> ComplimentaryPass:
-    return get_object_or_404(ComplimentaryPass, pk=form.cleaned_data["complimentary_pass"], sponsor=request.sponsor)
+    return get_object_or_404(ComplimentaryPass, public_id=form.cleaned_data["complimentary_pass"], sponsor=request.sponsor)
 
 
 @require_POST

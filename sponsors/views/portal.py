@@ -3,8 +3,8 @@ API tokens (sponsor admins).
 
 Every page is behind `@sponsor_portal_view` (member of this sponsor, two-factor login, 404 for
 anyone else) and asks `sponsors.access` again on each request: a request that starts after an
-attendee's opt-out has committed does not see them. A profile is named in URLs by a reference signed
-for this sponsor (`queries.profile_ref`); one that does not exist, is not shared with this sponsor,
+attendee's opt-out has committed does not see them. A profile is named in URLs by its random public id
+with a MAC bound to this sponsor (`queries.profile_ref`; no primary key); one that does not exist, is not shared with this sponsor,
 or is someone else's reference is the same 404. Each profile view, CV download and exported row is
 written to the access log once.
 """
@@ -133,17 +133,14 @@ def sponsor_portal_search(request: HttpRequest, edition: Conference) -> HttpResp
 def _visible_profile(request: HttpRequest, ref: str) -> tuple[RecruitmentProfile, access.Visibility]:
     """The profile `ref` names and what this sponsor may see of it now; 404 if nothing."""
     sponsor = request.sponsor
-    pk = queries.profile_id(sponsor, ref)
-    if pk is None:
-        raise Http404(_("No such profile."))
-    seen = access.visibility(sponsor, RecruitmentProfile(pk=pk))
-    if not seen.profile:
-        raise Http404(_("No such profile."))
-    profile = (access.visible_profiles(sponsor).filter(pk=pk).select_related("user", "conference")
-               .prefetch_related("research_areas").first())
+    public_id = queries.profile_public_id(sponsor, ref)
+    profile = None
+    if public_id is not None:
+        profile = (access.visible_profiles(sponsor).filter(public_id=public_id).select_related("user", "conference")
+                   .prefetch_related("research_areas").first())
     if profile is None:
         raise Http404(_("No such profile."))
-    return profile, seen
+    return profile, access.allowed_parts(sponsor, profile)
 
 
 @require_GET
@@ -252,10 +249,10 @@ def sponsor_portal_shortlist_add(request: HttpRequest, edition: Conference) -> H
 @sponsor_portal_view
 def sponsor_portal_shortlist_remove(request: HttpRequest, edition: Conference) -> HttpResponse:
     form = ShortlistForm(request.POST)
-    pk = queries.profile_id(request.sponsor, form.cleaned_data["profile"]) if form.is_valid() else None
-    if pk is None:
+    public_id = queries.profile_public_id(request.sponsor, form.cleaned_data["profile"]) if form.is_valid() else None
+    if public_id is None:
         raise Http404(_("No such profile."))
-    deleted, _rows = ShortlistEntry.objects.filter(sponsor=request.sponsor, profile_id=pk).delete()
+    deleted, _rows = ShortlistEntry.objects.filter(sponsor=request.sponsor, profile__public_id=public_id).delete()
     if deleted:
         messages.success(request, _("Removed from your shortlist."))
     return _shortlist_back(request, edition, form)
@@ -379,7 +376,7 @@ class TokenForm(forms.Form):
 
 
 class RevokeForm(forms.Form):
-    token = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    token = forms.CharField(max_length=32)
 
 
 def _tokens_page(request: HttpRequest, edition: Conference, form: TokenForm, key: str = "",
@@ -415,9 +412,10 @@ def sponsor_portal_token_revoke(request: HttpRequest, edition: Conference) -> Ht
     form = RevokeForm(request.POST)
     if not form.is_valid():
         raise Http404(_("No such token."))
-    revoked = APIToken.objects.filter(pk=form.cleaned_data["token"], sponsor=request.sponsor,
+    revoked = APIToken.objects.filter(public_id=form.cleaned_data["token"], sponsor=request.sponsor,
                                       revoked_at__isnull=True).update(revoked_at=timezone.now())
-    if not revoked and not APIToken.objects.filter(pk=form.cleaned_data["token"], sponsor=request.sponsor).exists():
+    if not revoked and not APIToken.objects.filter(public_id=form.cleaned_data["token"],
+                                                              sponsor=request.sponsor).exists():
         raise Http404(_("No such token."))
     messages.success(request, _("The token is revoked: requests with it are refused from now on."))
     return redirect("sponsor_portal_tokens", edition.slug, request.sponsor.slug)

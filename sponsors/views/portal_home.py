@@ -1,8 +1,8 @@
 """The sponsor portal's front: the list of a user's sponsors, each sponsor's dashboard, its members.
 
 Every page but the list is behind `@sponsor_portal_view` (member of this sponsor, two-factor,
-404 for anyone else); member management is for sponsor admins. Object ids travel in POST bodies
-and are looked up inside `request.sponsor` only, never taken from the URL.
+404 for anyone else); member management is for sponsor admins. Members travel in POST bodies
+as their random public ids (never primary keys) and are looked up inside `request.sponsor` only, never taken from the URL.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class AddMemberForm(forms.Form):
 
 
 class MemberForm(forms.Form):
-    member = forms.IntegerField(widget=forms.HiddenInput)
+    member = forms.CharField(max_length=32, widget=forms.HiddenInput)
 
 
 class RoleForm(MemberForm):
@@ -136,7 +136,7 @@ def add_member(request: HttpRequest, edition: Conference) -> HttpResponse:
 
 
 def _member(request: HttpRequest, form: MemberForm) -> SponsorMember:
-    return get_object_or_404(SponsorMember.objects.select_related("user"), pk=form.cleaned_data["member"],
+    return get_object_or_404(SponsorMember.objects.select_related("user"), public_id=form.cleaned_data["member"],
                              sponsor=request.sponsor)
 
 

@@ -91,8 +91,11 @@ def test_a_recruiter_finds_an_opted_in_attendee_until_they_opt_out(browser, live
     with rita.expect_navigation():
         rita.get_by_role("button", name="Search", exact=True).click()
     assert_accessible(rita)
+    # The list names nobody (reading it is not logged); the logged profile view shows the name.
+    expect(rita.locator("main")).not_to_contain_text("Minji")
     with rita.expect_navigation():
-        rita.get_by_role("link", name="Minji Kim").click()
+        rita.get_by_role("link", name="PhD student in offline RL").click()
+    expect(rita.get_by_role("heading", name="Minji Kim")).to_be_visible()
     expect(rita.get_by_text("PhD student in offline RL")).to_be_visible()
     assert_accessible(rita)
     profile_url = rita.url

@@ -19,6 +19,8 @@ from .recruitment_fixtures import *  # noqa: F403 (the shared fixtures)
 from .recruitment_fixtures import PDF, mfa_member, paper_by, share
 
 pytestmark = pytest.mark.django_db
+# What never_cache sends on every portal page and API answer (and the CV view sets first).
+NO_STORE = "private, no-store, max-age=0, no-cache, must-revalidate"
 LIST = "/api/icml2026/sponsor/profiles/"
 
 
@@ -93,7 +95,7 @@ def test_the_list_returns_the_shared_profiles_paginated(client, key, acme, minji
     assert (body["count"], body["next"], body["previous"]) == (1, None, None)
     ref = queries.profile_ref(acme, minji)
     assert body["results"] == [{
-        "id": ref, "url": f"http://testserver/api/icml2026/sponsor/profiles/{ref}/", "name": "Min-ji Kim",
+        "id": ref, "url": f"http://testserver/api/icml2026/sponsor/profiles/{ref}/",
         "headline": "PhD student in probabilistic ML", "current_position": "phd",
         "research_areas": ["Reinforcement learning"], "graduation_year": 2027, "looking_for": ["internship"],
         "locations": "Seoul, München", "papers_count": 1}]
@@ -102,16 +104,17 @@ def test_the_list_returns_the_shared_profiles_paginated(client, key, acme, minji
 def test_the_list_applies_the_portals_filters(client, conference, key, minji):
     share(conference, first="Kofi", last="Osei", headline="Postdoc in NLP", wants_internship=False,
           wants_full_time=True)
+    minji_, kofi = "PhD student in probabilistic ML", "Postdoc in NLP"
 
     def found(**params):
-        return [p["name"] for p in client.get(LIST, params, **bearer(key)).json()["results"]]
+        return [p["headline"] for p in client.get(LIST, params, **bearer(key)).json()["results"]]
 
     assert found(q="muenchen") == []
-    assert found(location="munchen") == ["Min-ji Kim"]
-    assert found(q="NLP") == ["Kofi Osei"]
-    assert found(job_type="full-time") == ["Kofi Osei"]
-    assert found(area="rl", graduation_year=2027, position="phd") == ["Min-ji Kim"]
-    assert found(q="diffusion") == ["Min-ji Kim"]
+    assert found(location="munchen") == [minji_]
+    assert found(q="NLP") == [kofi]
+    assert found(job_type="full-time") == [kofi]
+    assert found(area="rl", graduation_year=2027, position="phd") == [minji_]
+    assert found(q="diffusion") == [minji_]
 
 
 def test_invalid_filters_are_a_400_naming_them(client, key, minji):
@@ -120,9 +123,17 @@ def test_invalid_filters_are_a_400_naming_them(client, key, minji):
     assert sorted(response.json()["errors"]) == ["graduation_year", "job_type"]
 
 
-def test_the_list_reads_no_profile_into_the_log(client, key, minji):
-    client.get(LIST, **bearer(key))
+def test_the_list_reads_no_profile_into_the_log_and_names_nobody(client, acme, key, conference):
+    profile = share(conference, first="Min-ji", last="Kim", email="minji@kaist.example", share_email=True)
+    response = client.get(LIST, **bearer(key))
+    text = response.content.decode()
+    assert response.json()["count"] == 1
+    assert ("Min-ji" in text, "minji@kaist" in text) == (False, False)
+    assert "name" not in response.json()["results"][0]
     assert AccessLogEntry.objects.count() == 0
+    detail_body = client.get(detail(acme, profile), **bearer(key)).json()
+    assert (detail_body["name"], detail_body["email"]) == ("Min-ji Kim", "minji@kaist.example")
+    assert list(AccessLogEntry.objects.values_list("action", "channel")) == [("view", "api")]
 
 
 def test_outside_the_window_or_without_access_the_list_is_403(client, acme, key, initrode, minji):
@@ -208,7 +219,7 @@ def test_the_cv_is_streamed_and_logged(client, key, acme, minji):
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF
     assert response["Content-Disposition"] == 'attachment; filename="cv-min-ji-kim.pdf"'
-    assert response["Cache-Control"] == "private, no-store"
+    assert response["Cache-Control"] == NO_STORE
     assert list(AccessLogEntry.objects.values_list("action", "channel")) == [("cv", "api")]
 
 

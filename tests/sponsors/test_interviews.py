@@ -10,9 +10,10 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from confsite.models import ConsentText, OutboxEmail
-from sponsors import interviews, services
+from sponsors import interviews, queries, services
 from sponsors.models import InterviewRoom, InterviewSlot, Invitation, ShortlistEntry, SponsorDecision
 from sponsors.services import SponsorError
 from tests.factories import ConferenceFactory, VerifiedUserFactory
@@ -504,12 +505,18 @@ def test_an_unknown_or_foreign_slot_is_404(client, conference, acme, recruiter):
     assert client.post(portal("sponsor_interview_book", conference, acme, make_slot(other, 9))).status_code == 404
 
 
-def test_slot_urls_carry_a_reference_that_cannot_be_made_up(client, conference, acme, slot, recruiter):
+def test_slot_urls_carry_a_reference_without_the_primary_key_that_cannot_be_made_up(client, conference, acme, slot,
+                                                                                     recruiter):
     ref = interviews.slot_ref(slot)
-    assert ref.startswith(f"{slot.pk}-") and len(ref) == len(str(slot.pk)) + 17
-    assert interviews.slot_pk(ref) == slot.pk
+    public_id, mac = ref.split(".")
+    assert (public_id, len(public_id), len(mac)) == (slot.public_id, 20, 16)
+    assert str(slot.pk) not in ref.split(".")
+    assert interviews.slot_public_id(ref) == slot.public_id
+    other = make_slot(slot.room, 15)
     client.force_login(recruiter.user)
-    for forged in (str(slot.pk), f"{slot.pk}-0000000000000000", f"{slot.pk + 1}{ref[len(str(slot.pk)):]}"):
+    old_style = f"{slot.pk}-{salted_hmac('sponsors.interview-slot', str(slot.pk)).hexdigest()[:16]}"
+    for forged in (str(slot.pk), old_style, slot.public_id, f"{slot.public_id}.{'0' * 16}",
+                   f"{other.public_id}.{mac}", ref[:-1] + ("0" if ref[-1] != "0" else "1"), ref.upper()):
         assert client.post(portal("sponsor_interview_book", conference, acme, forged)).status_code == 404
     slot.refresh_from_db()
     assert slot.sponsor is None
@@ -549,8 +556,9 @@ def test_the_invite_form_offers_visible_shortlisted_candidates_by_name_only(clie
     response = client.get(portal("sponsor_interview_slot", conference, acme, booked))
     page = response.content.decode()
     assert response.status_code == 200
-    assert [label for value, label in response.context["form"].fields["candidate"].choices if value] == [
-        "Min-ji Kim — PhD student in probabilistic ML"]
+    assert [(value, label) for value, label in response.context["form"].fields["candidate"].choices if value] == [
+        (queries.profile_ref(acme, candidate), "Min-ji Kim — PhD student in probabilistic ML")]
+    assert f'value="{candidate.pk}"' not in page
     assert "minji@kaist.example" not in page
     assert "Gone" not in page and "Ours" not in page
 
@@ -558,7 +566,7 @@ def test_the_invite_form_offers_visible_shortlisted_candidates_by_name_only(clie
 def test_inviting_from_the_portal(client, conference, acme, booked, recruiter, candidate):
     client.force_login(recruiter.user)
     url = portal("sponsor_interview_slot", conference, acme, booked)
-    response = client.post(url, {"candidate": candidate.pk, "message": "See you!"}, follow=True)
+    response = client.post(url, {"candidate": queries.profile_ref(acme, candidate), "message": "See you!"}, follow=True)
     page = response.content.decode()
     assert response.redirect_chain == [(url, 302)]
     assert "Min-ji Kim is invited; we have e-mailed them for you." in page
@@ -590,7 +598,7 @@ def test_inviting_someone_not_on_the_shortlist_from_the_portal_is_refused(client
     stranger = shortlisted(conference, globex, first="Not", last="Ours")
     client.force_login(recruiter.user)
     response = client.post(portal("sponsor_interview_slot", conference, acme, booked),
-                           {"candidate": stranger.pk, "message": "Hi"})
+                           {"candidate": queries.profile_ref(acme, stranger), "message": "Hi"})
     assert response.status_code == 400
     assert "Choose a candidate from your shortlist." in response.content.decode()
     assert Invitation.objects.count() == 0
@@ -600,7 +608,7 @@ def test_withdrawing_from_the_portal(client, conference, acme, booked, invitatio
     client.force_login(recruiter.user)
     url = portal("sponsor_interview_slot", conference, acme, booked)
     response = client.post(portal("sponsor_interview_withdraw", conference, acme, booked),
-                           {"invitation": invitation.pk}, follow=True)
+                           {"invitation": invitation.public_id}, follow=True)
     assert response.redirect_chain == [(url, 302)]
     assert "The invitation is withdrawn; we have told the candidate." in response.content.decode()
     invitation.refresh_from_db()
@@ -610,7 +618,7 @@ def test_withdrawing_from_the_portal(client, conference, acme, booked, invitatio
 def test_withdrawing_another_sponsors_invitation_is_404(client, conference, acme, globex, booked, invitation, rival):
     client.force_login(rival.user)
     assert client.post(portal("sponsor_interview_withdraw", conference, globex, booked),
-                       {"invitation": invitation.pk}).status_code == 404
+                       {"invitation": invitation.public_id}).status_code == 404
     assert client.post(portal("sponsor_interview_withdraw", conference, globex, booked),
                        {"invitation": "x"}).status_code == 404
     invitation.refresh_from_db()

@@ -200,9 +200,9 @@ def test_the_portal_refuses_a_pass_over_the_limit_with_a_message(client, acme, a
 def test_the_portal_revokes_and_reassigns(client, acme, admin):
     first, second = passes.assign_pass(acme, "a@acme.example"), passes.assign_pass(acme, "b@acme.example")
     client.force_login(admin)
-    response = client.post(PASSES + "revoke/", {"complimentary_pass": first.pk}, follow=True)
+    response = client.post(PASSES + "revoke/", {"complimentary_pass": first.public_id}, follow=True)
     assert messages_of(response) == ["The pass for a@acme.example is revoked; its code no longer works."]
-    response = client.post(PASSES + "reassign/", {"complimentary_pass": second.pk, "email": "c@acme.example"},
+    response = client.post(PASSES + "reassign/", {"complimentary_pass": second.public_id, "email": "c@acme.example"},
                            follow=True)
     assert messages_of(response) == [
         "The pass for b@acme.example now goes to c@acme.example, with a new code; the old code no longer works."]
@@ -213,7 +213,7 @@ def test_the_portal_explains_why_a_used_pass_stays(client, conference, catalogue
     given = passes.assign_pass(acme, "a@acme.example")
     register_with(conference, catalogue, given.voucher.code, email="a@acme.example")
     client.force_login(admin)
-    response = client.post(PASSES + "reassign/", {"complimentary_pass": given.pk, "email": "b@acme.example"},
+    response = client.post(PASSES + "reassign/", {"complimentary_pass": given.public_id, "email": "b@acme.example"},
                            follow=True)
     assert messages_of(response) == [
         "The pass for a@acme.example has been used to register, so it cannot be revoked or given to someone else."]
@@ -223,11 +223,13 @@ def test_the_portal_explains_why_a_used_pass_stays(client, conference, catalogue
 def test_bad_input_changes_nothing(client, acme, admin):
     given = passes.assign_pass(acme, "a@acme.example")
     client.force_login(admin)
-    response = client.post(PASSES + "reassign/", {"complimentary_pass": given.pk, "email": "nope"}, follow=True)
+    response = client.post(PASSES + "reassign/", {"complimentary_pass": given.public_id, "email": "nope"}, follow=True)
     assert messages_of(response) == ["Enter a valid email address."]
-    response = client.post(PASSES + "revoke/", {"complimentary_pass": "abc"}, follow=True)
-    assert messages_of(response) == ["Enter a whole number."]
-    assert client.post(PASSES + "revoke/", {"complimentary_pass": given.pk + 999}).status_code == 404
+    assert client.post(PASSES + "revoke/", {"complimentary_pass": "abc"}).status_code == 404
+    response = client.post(PASSES + "revoke/", {"complimentary_pass": "a" * 33}, follow=True)
+    assert messages_of(response) == ["Ensure this value has at most 32 characters (it has 33)."]
+    assert client.post(PASSES + "revoke/", {"complimentary_pass": given.pk}).status_code == 404
+    assert client.post(PASSES + "revoke/", {"complimentary_pass": "0" * 20}).status_code == 404
     assert passes.status(ComplimentaryPass.objects.get()) == "unused"
 
 
@@ -235,15 +237,15 @@ def test_another_sponsors_pass_is_404(client, conference, acme, admin):
     other = SponsorFactory(conference=conference, slug="globex")
     theirs = passes.assign_pass(other, "x@globex.example")
     client.force_login(admin)
-    assert client.post(PASSES + "revoke/", {"complimentary_pass": theirs.pk}).status_code == 404
-    assert client.post(PASSES + "reassign/", {"complimentary_pass": theirs.pk, "email": "me@acme.example"}).status_code == 404
+    assert client.post(PASSES + "revoke/", {"complimentary_pass": theirs.public_id}).status_code == 404
+    assert client.post(PASSES + "reassign/", {"complimentary_pass": theirs.public_id, "email": "me@acme.example"}).status_code == 404
     assert passes.status(ComplimentaryPass.objects.get(pk=theirs.pk)) == "unused"
 
 
 @pytest.mark.parametrize("path", ["", "assign/", "revoke/", "reassign/"])
 def test_passes_are_for_sponsor_admins_only(client, conference, acme, admin, user, path):
     given = passes.assign_pass(acme, "a@acme.example")
-    data = {"complimentary_pass": given.pk, "email": "z@acme.example"}
+    data = {"complimentary_pass": given.public_id, "email": "z@acme.example"}
     method = client.get if path == "" else client.post
     assert method(PASSES + path, data)["Location"].startswith("/accounts/login/")  # anonymous
     for outsider in [

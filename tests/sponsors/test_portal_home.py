@@ -167,28 +167,28 @@ def test_adding_a_member_twice_or_with_bad_input_is_refused(client, acme, admin,
 def test_an_admin_changes_roles_but_the_last_admin_stays_one(client, acme, admin, recruiter):
     client.force_login(admin)
     boss, hr = (SponsorMember.objects.get(user=u) for u in (admin, recruiter))
-    response = client.post(url("sponsor_member_role"), {"member": boss.pk, "role": "recruiter"}, follow=True)
+    response = client.post(url("sponsor_member_role"), {"member": boss.public_id, "role": "recruiter"}, follow=True)
     assert [str(m) for m in response.context["messages"]] == [
         "boss@acme.example is the only sponsor admin. Make someone else an admin first."]
-    client.post(url("sponsor_member_role"), {"member": hr.pk, "role": "admin"})
-    client.post(url("sponsor_member_role"), {"member": boss.pk, "role": "recruiter"})
+    client.post(url("sponsor_member_role"), {"member": hr.public_id, "role": "admin"})
+    client.post(url("sponsor_member_role"), {"member": boss.public_id, "role": "recruiter"})
     assert members(acme) == [("boss@acme.example", "recruiter"), ("hr@acme.example", "admin")]
 
 
 def test_the_last_admin_cannot_be_removed_but_a_recruiter_can(client, acme, admin, recruiter):
     client.force_login(admin)
     boss, hr = (SponsorMember.objects.get(user=u) for u in (admin, recruiter))
-    response = client.post(url("sponsor_member_remove"), {"member": boss.pk}, follow=True)
+    response = client.post(url("sponsor_member_remove"), {"member": boss.public_id}, follow=True)
     assert [str(m) for m in response.context["messages"]] == [
         "boss@acme.example is the only sponsor admin and cannot be removed. Make someone else an admin first."]
-    client.post(url("sponsor_member_remove"), {"member": hr.pk})
+    client.post(url("sponsor_member_remove"), {"member": hr.public_id})
     assert members(acme) == [("boss@acme.example", "admin")]
 
 
 def test_an_admin_may_leave_when_another_admin_remains(client, acme, admin):
     SponsorMemberFactory(sponsor=acme, role="admin", user__email="deputy@acme.example")
     client.force_login(admin)
-    response = client.post(url("sponsor_member_remove"), {"member": SponsorMember.objects.get(user=admin).pk})
+    response = client.post(url("sponsor_member_remove"), {"member": SponsorMember.objects.get(user=admin).public_id})
     assert response["Location"] == "/icml2026/sponsor-portal/"
     assert members(acme) == [("deputy@acme.example", "admin")]
 
@@ -198,17 +198,19 @@ def test_recruiters_cannot_manage_members(client, acme, admin, recruiter):
     boss = SponsorMember.objects.get(user=admin)
     VerifiedUserFactory(email="friend@example.org")
     assert client.post(url("sponsor_member_add"), {"email": "friend@example.org", "role": "admin"}).status_code == 404
-    assert client.post(url("sponsor_member_role"), {"member": boss.pk, "role": "recruiter"}).status_code == 404
-    assert client.post(url("sponsor_member_remove"), {"member": boss.pk}).status_code == 404
+    assert client.post(url("sponsor_member_role"), {"member": boss.public_id, "role": "recruiter"}).status_code == 404
+    assert client.post(url("sponsor_member_remove"), {"member": boss.public_id}).status_code == 404
     assert members(acme) == [("boss@acme.example", "admin"), ("hr@acme.example", "recruiter")]
 
 
 def test_an_admin_cannot_touch_another_sponsors_members(client, conference, acme, admin):
     other = SponsorMemberFactory(sponsor=SponsorFactory(conference=conference, slug="globex"), role="recruiter")
     client.force_login(admin)
+    assert client.post(url("sponsor_member_remove"), {"member": other.public_id}).status_code == 404
+    assert client.post(url("sponsor_member_role"), {"member": other.public_id, "role": "admin"}).status_code == 404
+    assert client.post(url("sponsor_member_remove"), {"member": "x"}).status_code == 404
     assert client.post(url("sponsor_member_remove"), {"member": other.pk}).status_code == 404
-    assert client.post(url("sponsor_member_role"), {"member": other.pk, "role": "admin"}).status_code == 404
-    assert client.post(url("sponsor_member_remove"), {"member": "x"}, follow=True).status_code == 200
+    assert client.post(url("sponsor_member_remove"), {"member": "x" * 33}, follow=True).status_code == 200
     assert SponsorMember.objects.filter(pk=other.pk, role="recruiter").exists()
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.utils import timezone
 
 from sponsors import queries, services
-from sponsors.models import AccessLogEntry, APIToken, ShortlistEntry, SponsorDecision
+from sponsors.models import AccessLogEntry, APIToken, RecruitmentProfile, ShortlistEntry, SponsorDecision
 from tests.factories import ConferenceFactory
 from tests.factories.sponsors import SponsorFactory, TierFactory
 
@@ -16,6 +17,8 @@ from .recruitment_fixtures import *  # noqa: F403 (the shared fixtures)
 from .recruitment_fixtures import PDF, mfa_member, paper_by, portal_url, profile_url, share
 
 pytestmark = pytest.mark.django_db
+# What never_cache sends on every portal page and API answer (and the CV view sets first).
+NO_STORE = "private, no-store, max-age=0, no-cache, must-revalidate"
 
 
 def log(profile) -> list[tuple]:
@@ -79,6 +82,30 @@ def test_a_made_up_reference_is_404(client, acme, recruiter, minji, ref):
     assert client.get(portal_url("sponsor_portal_profile", acme, ref)).status_code == 404
 
 
+def test_a_reference_carries_the_public_id_and_a_mac_but_no_primary_key(acme, globex, minji):
+    ref = queries.profile_ref(acme, minji)
+    public_id, mac = ref.split(".")
+    assert (public_id, len(public_id), len(mac)) == (minji.public_id, 20, 20)
+    assert str(minji.pk) not in ref.split(".")
+    assert queries.profile_ref(globex, minji) != ref
+    assert queries.profile_public_id(acme, ref) == minji.public_id
+    assert queries.profile_public_id(globex, ref) is None
+
+
+def test_a_tampered_or_old_style_reference_is_404(client, conference, acme, recruiter, minji):
+    other = share(conference, first="Ana", last="Silva")
+    ref = queries.profile_ref(acme, minji)
+    public_id, mac = ref.split(".")
+    old_style = signing.Signer(salt=f"sponsors.profile.{acme.pk}", sep=".").sign(str(minji.pk))
+    client.force_login(recruiter.user)
+    for forged in (old_style, str(minji.pk), public_id, f"{public_id}.", f"{other.public_id}.{mac}",
+                   f"{public_id}.{mac[:-1]}", f"{public_id}.{'0' * 20}", ref.upper(), ref + "0"):
+        assert client.get(portal_url("sponsor_portal_profile", acme, forged)).status_code == 404, forged
+        assert client.get(portal_url("sponsor_portal_cv", acme, forged)).status_code == 404, forged
+    assert client.get(portal_url("sponsor_portal_profile", acme, ref)).status_code == 200
+    assert AccessLogEntry.objects.count() == 1
+
+
 def test_a_reference_issued_to_another_sponsor_is_404(client, acme, globex, recruiter, minji):
     client.force_login(recruiter.user)
     assert client.get(portal_url("sponsor_portal_profile", acme, queries.profile_ref(globex, minji))).status_code == 404
@@ -87,7 +114,8 @@ def test_a_reference_issued_to_another_sponsor_is_404(client, acme, globex, recr
 def test_a_profile_that_does_not_exist_and_one_not_shared_answer_alike(client, conference, acme, globex, recruiter):
     hidden = share(conference, excluded=[acme])
     client.force_login(recruiter.user)
-    missing = client.get(portal_url("sponsor_portal_profile", acme, queries.profile_ref(acme, 10**6)))
+    nobody = RecruitmentProfile(public_id="0" * 20)  # a correctly signed reference to no profile
+    missing = client.get(portal_url("sponsor_portal_profile", acme, queries.profile_ref(acme, nobody)))
     refused = client.get(profile_url(acme, hidden))
     assert missing.status_code == refused.status_code == 404
     assert missing.content == refused.content
@@ -162,7 +190,7 @@ def test_the_cv_is_streamed_as_a_private_attachment_and_logged(client, acme, rec
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="cv-min-ji-kim.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Cache-Control"] == "private, no-store"
+    assert response["Cache-Control"] == NO_STORE
     assert log(minji) == [("Acme", "cv", "portal")]
 
 
@@ -303,7 +331,7 @@ def test_a_sponsor_admin_creates_a_token_and_sees_the_key_once(client, acme, acm
     token = APIToken.objects.get()
     assert (token.name, token.sponsor, token.member, token.prefix) == ("ATS integration", acme, acme_admin, key[:8])
     assert key in response.content.decode()
-    assert response["Cache-Control"] == "private, no-store"
+    assert response["Cache-Control"] == NO_STORE
     listing = client.get(portal_url("sponsor_portal_tokens", acme)).content.decode()
     assert key not in listing
     assert f"{key[:8]}…" in listing
@@ -320,7 +348,7 @@ def test_a_token_without_a_name_is_refused(client, acme, acme_admin):
 def test_a_sponsor_admin_revokes_a_token(client, acme, acme_admin):
     token, _key = APIToken.issue(acme_admin, "old")
     client.force_login(acme_admin.user)
-    response = client.post(portal_url("sponsor_portal_token_revoke", acme), {"token": token.pk})
+    response = client.post(portal_url("sponsor_portal_token_revoke", acme), {"token": token.public_id})
     assert response.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
@@ -331,7 +359,7 @@ def test_another_sponsors_token_cannot_be_revoked(client, acme, acme_admin, glob
     other_admin = mfa_member(globex, role="admin")
     token, _key = APIToken.issue(other_admin, "theirs")
     client.force_login(acme_admin.user)
-    assert client.post(portal_url("sponsor_portal_token_revoke", acme), {"token": token.pk}).status_code == 404
+    assert client.post(portal_url("sponsor_portal_token_revoke", acme), {"token": token.public_id}).status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
 
