@@ -392,3 +392,41 @@ class ComplimentaryPass(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sponsor}: {self.email}"
+
+
+class MemberInvitation(models.Model):
+    """A sponsor admin's invitation of an e-mail address to join the sponsor as a member.
+
+    Every address typed in the portal gets one, whether or not it has an account, so the portal's
+    answer never tells whether an address is registered. The membership is created when a user who
+    owns the address (account e-mail or a verified address) opens the link and accepts.
+    """
+
+    VALID_FOR_DAYS = 14
+
+    sponsor = models.ForeignKey(Sponsor, on_delete=models.CASCADE, related_name="member_invitations")
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=10, choices=SponsorMember.Role.choices,
+                            default=SponsorMember.Role.RECRUITER)
+    token = models.CharField(max_length=64, unique=True, default=new_invitation_token, editable=False)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now, editable=False)
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", editable=False)
+    public_id = public_id_field()
+
+    class Meta:
+        verbose_name = _("sponsor member invitation")
+        verbose_name_plural = _("sponsor member invitations")
+        ordering = ["sponsor", "-sent_at"]
+        constraints = [models.UniqueConstraint(fields=["sponsor", "email"], name="member_invitation_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.sponsor}: {self.email}"
+
+    def expires_at(self):
+        from datetime import timedelta
+
+        return self.sent_at + timedelta(days=self.VALID_FOR_DAYS)

@@ -6,6 +6,7 @@ from .views import passes, portal_home
 
 urlpatterns = [
     path("sponsor-portal/", portal_home.portal_home, name="sponsor_portal_home"),
+    path("sponsor-portal/join/<str:token>/", portal_home.join, name="sponsor_member_join"),
     path("sponsor-portal/<slug:sponsor>/", portal_home.dashboard, name="sponsor_portal"),
     path("sponsor-portal/<slug:sponsor>/members/add/", portal_home.add_member, name="sponsor_member_add"),
     path("sponsor-portal/<slug:sponsor>/members/role/", portal_home.change_role, name="sponsor_member_role"),

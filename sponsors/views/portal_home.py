@@ -13,20 +13,21 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from confsite.editions import edition_view
 from confsite.models import Conference
 
 from .. import members as member_services
 from ..decorators import sponsor_portal_view
-from ..models import ComplimentaryPass, InterviewSlot, SponsorMember
+from ..models import ComplimentaryPass, InterviewSlot, MemberInvitation, SponsorMember
 from ..services import SponsorError
 
 # Portal areas other modules provide, linked from the dashboard when their URL exists (each takes
@@ -41,7 +42,9 @@ PORTAL_AREAS = [
 
 
 class AddMemberForm(forms.Form):
-    email = forms.EmailField(label=gettext_lazy("E-mail of their account"))
+    email = forms.EmailField(label=gettext_lazy("E-mail address"),
+                             help_text=gettext_lazy("We e-mail them a link to join; without an account yet, they "
+                                                    "sign up with this address first."))
     role = forms.ChoiceField(label=gettext_lazy("Role"), choices=SponsorMember.Role.choices,
                              initial=SponsorMember.Role.RECRUITER)
 
@@ -104,6 +107,10 @@ def dashboard(request: HttpRequest, edition: Conference) -> HttpResponse:
         "links": portal_links(edition, sponsor, member),
         "members": members,
         "add_form": AddMemberForm() if is_admin else None,
+        "invitations": list(MemberInvitation.objects.filter(sponsor=sponsor, accepted_at__isnull=True,
+                                                            sent_at__gt=timezone.now() - timedelta(
+                                                                days=MemberInvitation.VALID_FOR_DAYS))
+                            .order_by("-sent_at")) if is_admin else [],
         "role_choices": SponsorMember.Role.choices,
     })
 
@@ -125,13 +132,15 @@ def add_member(request: HttpRequest, edition: Conference) -> HttpResponse:
     if not form.is_valid():
         _form_errors(request, form)
         return _back(edition, request.sponsor)
+    email = form.cleaned_data["email"].strip()
     try:
-        added = member_services.add_member(request.sponsor, form.cleaned_data["email"], form.cleaned_data["role"])
+        invited = member_services.add_member(request.sponsor, email, form.cleaned_data["role"], by=request.user)
     except SponsorError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("%(email)s is now a member (%(role)s).")
-                         % {"email": added.user.email, "role": added.get_role_display()})
+        # The same sentence for every address, with or without an account; only the typed address is echoed.
+        messages.success(request, _("An invitation to join as %(role)s was sent to %(email)s.")
+                         % {"email": email, "role": invited.get_role_display()})
     return _back(edition, request.sponsor)
 
 
@@ -175,3 +184,35 @@ def remove_member(request: HttpRequest, edition: Conference) -> HttpResponse:
     if target.pk == request.member.pk:
         return redirect("sponsor_portal_home", edition.slug)
     return _back(edition, request.sponsor)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@edition_view
+def join(request: HttpRequest, edition: Conference, token: str) -> HttpResponse:
+    """The link of a member invitation: GET shows the sponsor and the role, POST accepts.
+
+    Anonymous visitors log in (or sign up) first and come back here. A link that is unknown, used or
+    expired is a 404; someone logged in with another address is told so, and nothing changes.
+    """
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    invitation = member_services.open_invitation(edition, token)
+    if invitation is None:
+        raise Http404(_("This invitation link is no longer valid. Ask a sponsor admin to invite you again."))
+    error = ""
+    if request.method == "POST":
+        try:
+            member = member_services.accept_invitation(invitation, request.user)
+        except SponsorError as refusal:
+            error = str(refusal)
+        else:
+            messages.success(request, _("You are now a member of %(sponsor)s (%(role)s).")
+                             % {"sponsor": member.sponsor.name, "role": member.get_role_display()})
+            return redirect("sponsor_portal", edition.slug, member.sponsor.slug)
+    elif not member_services.owns_address(request.user, invitation.email):
+        error = _("This invitation was sent to another e-mail address. Log in with the account of that address, "
+                  "or add and verify the address in your account's e-mail settings.")
+    return render(request, "sponsors/portal_join.html", {
+        "conference": edition, "invitation": invitation, "sponsor": invitation.sponsor, "error": error},
+        status=403 if error else 200)

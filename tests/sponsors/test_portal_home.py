@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.template import engines
 from django.test import RequestFactory
 from django.urls import reverse
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from confsite.models import OutboxEmail
 from sponsors.context_processors import sponsor_portal
-from sponsors.models import InterviewRoom, InterviewSlot, SponsorMember, Tier
+from sponsors.models import InterviewRoom, InterviewSlot, MemberInvitation, SponsorMember, Tier
 from tests.factories import ConferenceFactory, VerifiedUserFactory
 from tests.factories.sponsors import SponsorFactory, SponsorMemberFactory, TierFactory
 from tests.sponsors.test_two_factor import with_totp
@@ -132,36 +133,130 @@ def test_the_dashboard_lists_members_and_shows_forms_to_admins_only(client, acme
 
 # --- Members ---------------------------------------------------------------------------------
 
-def test_an_admin_adds_a_recruiter_by_the_email_of_an_existing_account(client, acme, admin, settings):
-    newcomer = VerifiedUserFactory(email="new.hire@acme.example")
-    client.force_login(admin)
-    response = client.post(url("sponsor_member_add"), {"email": "New.Hire@acme.example", "role": "recruiter"},
-                           follow=True)
-    assert members(acme) == [("boss@acme.example", "admin"), ("new.hire@acme.example", "recruiter")]
-    assert "new.hire@acme.example is now a member (recruiter)." in [str(m) for m in response.context["messages"]]
-    mail = OutboxEmail.objects.get(purpose="sponsor_member_added")
-    assert mail.recipient == newcomer.email
-    assert mail.subject == "[Confsite] You can now use Acme's ICML 2026 sponsor portal"
-    assert f"{settings.SITE_URL}/icml2026/sponsor-portal/acme/" in mail.body_text
-    assert "as recruiter" in mail.body_text
+def invite(client, email, role="recruiter"):
+    response = client.post(url("sponsor_member_add"), {"email": email, "role": role}, follow=True)
+    return [str(m) for m in response.context["messages"]], response
 
 
-def test_adding_an_address_without_an_account_changes_nothing(client, acme, admin):
+def join_link(email) -> str:
+    return MemberInvitation.objects.get(email=email.lower()).token
+
+
+def test_an_address_with_and_one_without_an_account_get_the_same_answer_and_the_same_invitation(client, acme, admin,
+                                                                                                 settings):
+    VerifiedUserFactory(email="new.hire@acme.example")
     client.force_login(admin)
-    response = client.post(url("sponsor_member_add"), {"email": "ghost@acme.example", "role": "recruiter"}, follow=True)
-    assert [str(m) for m in response.context["messages"]] == [
-        "There is no account with the address ghost@acme.example. Ask them to sign up first, then add them."]
+    known, known_page = invite(client, "New.Hire@acme.example")
+    unknown, unknown_page = invite(client, "ghost@acme.example")
+    assert known == ["An invitation to join as recruiter was sent to New.Hire@acme.example."]
+    assert unknown == ["An invitation to join as recruiter was sent to ghost@acme.example."]
+    assert (known_page.status_code, unknown_page.status_code) == (200, 200)
     assert members(acme) == [("boss@acme.example", "admin")]
+    mails = list(OutboxEmail.objects.filter(purpose="sponsor_member_invited").order_by("pk"))
+    assert [m.recipient for m in mails] == ["new.hire@acme.example", "ghost@acme.example"]
+    assert [m.subject for m in mails] == ["[Confsite] Join Acme's ICML 2026 sponsor portal"] * 2
+    for mail, email in zip(mails, ["new.hire@acme.example", "ghost@acme.example"], strict=True):
+        assert f"{settings.SITE_URL}/icml2026/sponsor-portal/join/{join_link(email)}/" in mail.body_text
+        assert "as recruiter" in mail.body_text
+
+
+def test_the_answer_echoes_only_the_typed_address_never_the_accounts_own(client, acme, admin):
+    owner = VerifiedUserFactory(email="private.primary@gmail.example")
+    EmailAddress.objects.create(user=owner, email="work.alias@acme.example", verified=True, primary=False)
+    client.force_login(admin)
+    sentences, response = invite(client, "work.alias@acme.example")
+    assert sentences == ["An invitation to join as recruiter was sent to work.alias@acme.example."]
+    assert "private.primary" not in response.content.decode()
+    assert OutboxEmail.objects.get(purpose="sponsor_member_invited").recipient == "work.alias@acme.example"
+
+
+def test_the_invited_person_accepts_and_becomes_a_member(client, acme, admin):
+    client.force_login(admin)
+    invite(client, "New.Hire@acme.example", role="admin")
+    newcomer = VerifiedUserFactory(email="new.hire@acme.example")  # signs up after the invitation
+    link = reverse("sponsor_member_join", args=["icml2026", join_link("new.hire@acme.example")])
+    client.force_login(newcomer)
+    page = client.get(link)
+    assert page.status_code == 200
+    assert "You are invited to work for Acme at ICML 2026 as sponsor admin." in page.content.decode()
+    assert members(acme) == [("boss@acme.example", "admin")]
+    response = client.post(link)
+    assert response["Location"] == "/icml2026/sponsor-portal/acme/"
+    assert members(acme) == [("boss@acme.example", "admin"), ("new.hire@acme.example", "admin")]
+    invitation = MemberInvitation.objects.get()
+    assert (invitation.accepted_by, invitation.accepted_at is not None) == (newcomer, True)
+    assert client.post(link).status_code == 404
+    assert client.get(link).status_code == 404
+
+
+def test_a_verified_second_address_accepts_an_unverified_one_does_not(client, acme, admin):
+    client.force_login(admin)
+    invite(client, "alias@acme.example")
+    invite(client, "unverified@acme.example")
+    verified, unverified = VerifiedUserFactory(), VerifiedUserFactory()
+    EmailAddress.objects.create(user=verified, email="Alias@acme.example", verified=True, primary=False)
+    EmailAddress.objects.create(user=unverified, email="unverified@acme.example", verified=False, primary=False)
+    client.force_login(unverified)
+    refused = client.post(reverse("sponsor_member_join", args=["icml2026", join_link("unverified@acme.example")]))
+    assert refused.status_code == 403
+    assert "This invitation was sent to another e-mail address." in refused.content.decode()
+    client.force_login(verified)
+    client.post(reverse("sponsor_member_join", args=["icml2026", join_link("alias@acme.example")]))
+    assert members(acme) == [("boss@acme.example", "admin"), (verified.email, "recruiter")]
+
+
+def test_someone_else_cannot_use_the_link_and_nothing_changes(client, acme, admin, user):
+    client.force_login(admin)
+    invite(client, "new.hire@acme.example")
+    link = reverse("sponsor_member_join", args=["icml2026", join_link("new.hire@acme.example")])
+    client.force_login(user)
+    for response in (client.get(link), client.post(link)):
+        assert response.status_code == 403
+        assert ("This invitation was sent to another e-mail address. Log in with the account of that address, or "
+                "add and verify the address in your account&#x27;s e-mail settings.") in response.content.decode()
+        assert "new.hire@acme.example" not in response.content.decode()
+    assert members(acme) == [("boss@acme.example", "admin")]
+    assert MemberInvitation.objects.get().accepted_at is None
+
+
+def test_the_link_needs_a_login_and_expires_and_a_new_invitation_replaces_the_old_link(client, conference, acme,
+                                                                                        admin):
+    client.force_login(admin)
+    invite(client, "new.hire@acme.example")
+    old = join_link("new.hire@acme.example")
+    invite(client, "new.hire@acme.example", role="admin")
+    new = join_link("new.hire@acme.example")
+    assert old != new and MemberInvitation.objects.count() == 1
+    client.logout()
+    link = reverse("sponsor_member_join", args=["icml2026", new])
+    assert client.get(link)["Location"] == f"/accounts/login/?next={link}"
+    client.force_login(VerifiedUserFactory(email="new.hire@acme.example"))
+    assert client.get(reverse("sponsor_member_join", args=["icml2026", old])).status_code == 404
+    assert client.get(reverse("sponsor_member_join", args=["icml2026", "x" * 65])).status_code == 404
+    ConferenceFactory(slug="icml2027")
+    assert client.get(reverse("sponsor_member_join", args=["icml2027", new])).status_code == 404
+    MemberInvitation.objects.update(sent_at=timezone.now() - timedelta(days=14, seconds=1))
+    assert client.post(link).status_code == 404
+    assert members(acme) == [("boss@acme.example", "admin")]
+
+
+def test_the_dashboard_lists_pending_invitations_to_admins(client, acme, admin, recruiter):
+    client.force_login(admin)
+    invite(client, "ghost@acme.example")
+    assert [i.email for i in client.get(url("sponsor_portal")).context["invitations"]] == ["ghost@acme.example"]
+    client.force_login(recruiter)
+    assert client.get(url("sponsor_portal")).context["invitations"] == []
 
 
 def test_adding_a_member_twice_or_with_bad_input_is_refused(client, acme, admin, recruiter):
     client.force_login(admin)
-    response = client.post(url("sponsor_member_add"), {"email": "hr@acme.example", "role": "admin"}, follow=True)
-    assert [str(m) for m in response.context["messages"]] == ["hr@acme.example is already a member."]
+    response = client.post(url("sponsor_member_add"), {"email": "HR@acme.example", "role": "admin"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["HR@acme.example is already a member."]
     response = client.post(url("sponsor_member_add"), {"email": "not-an-address", "role": "boss"}, follow=True)
     assert [str(m) for m in response.context["messages"]] == [
         "Enter a valid email address.", "Select a valid choice. boss is not one of the available choices."]
     assert members(acme) == [("boss@acme.example", "admin"), ("hr@acme.example", "recruiter")]
+    assert MemberInvitation.objects.count() == 0
 
 
 def test_an_admin_changes_roles_but_the_last_admin_stays_one(client, acme, admin, recruiter):
