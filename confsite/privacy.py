@@ -151,6 +151,18 @@ class Erasure:
     def delete_files(self, storage, names) -> None:
         self.files.extend((storage, name) for name in names if name)
 
+    def scrub_admin_history(self, model, pks) -> None:
+        """The Django admin's history names objects by str(obj) (a badge name, a file name): rename them
+        "<model> #<pk>" in its entries about these objects."""
+        from django.contrib.admin.models import LogEntry as AdminLogEntry
+        from django.contrib.contenttypes.models import ContentType
+        from django.db.models import F, Value
+        from django.db.models.functions import Concat
+
+        AdminLogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model), object_id__in=[str(pk) for pk in pks],
+        ).update(object_repr=Concat(Value(f"{model._meta.verbose_name} #"), F("object_id")))
+
 
 class ErasureRefused(Exception):
     """The account cannot be erased now; the message says why and what to do."""
@@ -212,6 +224,7 @@ def erase_user(user: User, *, now: datetime | None = None) -> Erasure:
         erasure.count("API tokens", Token.objects.filter(user=user).delete()[0])
         # The audit trail keeps who did what, but no longer the e-mail or address of an erased actor.
         LogEntry.objects.filter(actor=user).update(actor_email="", remote_addr=None)
+        erasure.scrub_admin_history(User, [user.pk])
         user.email = erased_email(user.pk)
         user.first_name = user.last_name = user.language = ""
         user.is_active = False

@@ -153,6 +153,8 @@ def guard(user: User) -> str | None:
 def erase(user: User, erasure: Erasure) -> None:
     registrations = Registration.objects.filter(user=user)
     proofs = EligibilityProof.objects.filter(registration__in=registrations)
+    erasure.scrub_admin_history(Registration, registrations.values_list("pk", flat=True))
+    erasure.scrub_admin_history(EligibilityProof, proofs.values_list("pk", flat=True))
     erasure.delete_files(EligibilityProof._meta.get_field("file").storage, proofs.values_list("file", flat=True))
     erasure.count("eligibility proofs", proofs.delete()[0])
     erasure.count("dietary and accessibility needs",

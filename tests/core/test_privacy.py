@@ -453,3 +453,22 @@ def test_a_refused_erasure_shows_the_reason_and_no_form(client, minji, conferenc
     assert response.status_code == 400
     assert User.objects.get(pk=minji.pk).is_active is True
     assert WaitingListEntry.objects.count() == 0
+
+
+def test_the_admin_history_no_longer_names_the_person(minji, jun, staff_user, minji_registration, jun_registration):
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    def history(obj):
+        return LogEntry.objects.create(user=staff_user, content_type=ContentType.objects.get_for_model(obj),
+                                       object_id=str(obj.pk), object_repr=str(obj), action_flag=CHANGE,
+                                       change_message="[]")
+
+    about_minji = [history(minji), history(minji_registration),
+                   history(EligibilityProof.objects.get(registration=minji_registration))]
+    about_jun = history(jun_registration)
+    privacy.erase_user(minji)
+    assert [LogEntry.objects.get(pk=e.pk).object_repr for e in about_minji] == [
+        f"user #{minji.pk}", f"registration #{minji_registration.pk}",
+        f"eligibility proof #{about_minji[2].object_id}"]
+    assert LogEntry.objects.get(pk=about_jun.pk).object_repr == "Park Jun (ICML 2026)"
