@@ -1,7 +1,10 @@
 """The organisers' console for the core: people, editions, the outbox, consent, periodic jobs."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -10,6 +13,30 @@ from .cloning import clone_edition_action
 from .editions import make_current
 from .exports import export_csv, export_xlsx
 from .models import Conference, ConsentRecord, ConsentText, OutboxEmail, PeriodicRun, User
+
+_response_action = admin.ModelAdmin.response_action
+# Row ids the database can hold: a forged selection ("abc", a 30-digit number) is refused with a message
+# instead of reaching the database as a ValueError or OverflowError (a 500).
+_LARGEST_ID = {"AutoField": 2**31 - 1, "IntegerField": 2**31 - 1, "SmallAutoField": 2**15 - 1}
+
+
+def _checked_response_action(self, request, queryset):
+    """Django's action dispatch, for every admin of the site, after checking the selected ids."""
+    pk = self.model._meta.pk
+    for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+        try:
+            python = pk.to_python(value)
+        except ValidationError:
+            python = None
+        largest = _LARGEST_ID.get(pk.get_internal_type(), 2**63 - 1)
+        if python is None or (isinstance(python, int) and not 0 < python <= largest):
+            self.message_user(request, _("The selection was not understood; nothing was changed. Select the rows "
+                                         "again and retry."), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+    return _response_action(self, request, queryset)
+
+
+admin.ModelAdmin.response_action = _checked_response_action
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):

@@ -748,6 +748,7 @@ class RegistrationAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
     list_filter = ["conference", "status", "eligibility", "category__kind", "pass_product__kind"]
     search_fields = ["badge_name", "legal_name", "affiliation", "user__email", "order__reference"]
     list_select_related = ["user", "conference", "category", "pass_product", "order"]
+    date_hierarchy = "created_at"
     readonly_fields = ["conference", "user", "order", "registered_by", "status", "category", "pass_product",
                        "eligibility", "checkin_code", "code_of_conduct_accepted_at", "created_at"]
     fieldsets = [
@@ -891,6 +892,7 @@ class EligibilityProofAdmin(admin.ModelAdmin):
     search_fields = ["registration__badge_name", "registration__user__email", "original_name",
                      "registration__order__reference"]
     list_select_related = ["registration__user", "registration__category", "registration__conference", "reviewed_by"]
+    date_hierarchy = "uploaded_at"
     readonly_fields = ["registration", "download", "file_type", "file_size", "uploaded_at", "status", "reviewed_by",
                        "reviewed_at"]
     actions = ["approve_proofs", "reject_proofs"]
@@ -1082,6 +1084,7 @@ class RefundAdmin(admin.ModelAdmin):
     list_filter = ["status", "order__conference"]
     search_fields = ["order__reference", "order__buyer__email", "external_id"]
     list_select_related = ["order"]
+    date_hierarchy = "created_at"
     readonly_fields = ["order", "payment", "amount", "currency", "status", "reason", "visa_applied_on", "external_id",
                        "created_at", "completed_at", "completed_by"]
     exclude = ["visa_refusal"]

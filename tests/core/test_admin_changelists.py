@@ -256,3 +256,45 @@ def test_it_searches_each_list_without_an_error(client, staff_user, label):
     client.force_login(staff_user)
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     assert client.get(url, {"q": "=cmd| ' /C calc'!A0 \u0000 김민지"}).status_code == 200
+
+
+@pytest.mark.parametrize("selected", ["abc", "9" * 30, "-1", "0", ""])
+@pytest.mark.parametrize(("label", "action"), [("registration.order", "cancel_orders"),
+                                               ("registration.order", "export_csv"),
+                                               ("registration.eligibilityproof", "approve_proofs"),
+                                               ("schedule.session", "assign_poster_boards"),
+                                               ("confsite.outboxemail", "resend_selected")])
+def test_a_forged_selection_is_refused_with_a_message(client, staff_user, label, action, selected):
+    world = World()
+    model = model_of(label)
+    BUILDERS[label](world, 1)
+    before = list(model._default_manager.values())
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    client.force_login(staff_user)
+    response = client.post(url, {"action": action, "_selected_action": [selected]}, follow=True)
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [
+        "The selection was not understood; nothing was changed. Select the rows again and retry."]
+    assert list(model._default_manager.values()) == before
+
+
+@pytest.mark.parametrize("query", [{"created_at__year": "abc"}, {"created_at__month": "13", "created_at__year": "2026"},
+                                   {"status__exact": "x" * 5000}, {"o": "99"}, {"p": "-3"}])
+def test_odd_list_parameters_do_not_break_the_order_list(client, staff_user, query):
+    World().order()
+    client.force_login(staff_user)
+    response = client.get(reverse("admin:registration_order_changelist"), query, follow=True)
+    assert response.status_code == 200
+
+
+def test_a_group_id_beyond_a_32_bit_integer_is_refused_too(client, staff_user):
+    from django.contrib.auth.models import Group
+
+    Group.objects.create(name="test group")
+    before = sorted(Group.objects.values_list("name", flat=True))  # with the staff groups of the migration
+    client.force_login(staff_user)
+    response = client.post(reverse("admin:auth_group_changelist"),
+                           {"action": "delete_selected", "_selected_action": [str(2**31)]}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "The selection was not understood; nothing was changed. Select the rows again and retry."]
+    assert sorted(Group.objects.values_list("name", flat=True)) == before
