@@ -41,7 +41,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from confsite.models import ConsentRecord, OutboxEmail
-from sponsors import interviews, passes, queries, services
+from sponsors import interviews, members, passes, queries, services
 from sponsors.models import (
     AccessLogEntry,
     APIToken,
@@ -49,6 +49,7 @@ from sponsors.models import (
     InterviewRoom,
     InterviewSlot,
     Invitation,
+    MemberInvitation,
     RecruitmentProfile,
     ShortlistEntry,
     SponsorMember,
@@ -90,6 +91,7 @@ class World:
     free_slot: InterviewSlot
     invitation: Invitation
     complimentary_pass: ComplimentaryPass
+    member_invitation: MemberInvitation
     api_keys: dict[str, str] = field(default_factory=dict)
 
     def sponsor_of(self, persona: str):
@@ -147,7 +149,10 @@ def world(conference) -> World:
     ShortlistEntry.objects.create(sponsor=sponsors["gold"], profile=minji, added_by=users["gold"])
     invitation = interviews.invite(slots["gold"], SponsorMember.objects.get(user=users["gold"]), minji, "Hello")
     complimentary_pass = passes.assign_pass(sponsors["gold"], "guest@acme.example", by=users["gold_admin"])
-    world = World(conference, sponsors, users, minji, oscar, slots, free_slot, invitation, complimentary_pass)
+    member_invitation = members.add_member(sponsors["gold"], minji.user.email, SponsorMember.Role.RECRUITER,
+                                           by=users["gold_admin"])
+    world = World(conference, sponsors, users, minji, oscar, slots, free_slot, invitation, complimentary_pass,
+                  member_invitation)
     for key in ("gold", "gold_admin", "silver", "bronze", "expired", "excluded"):
         _token, world.api_keys[key] = APIToken.issue(SponsorMember.objects.get(user=users[key]), "matrix")
     world.api_keys["other_sponsor"] = world.api_keys["silver"]
@@ -204,6 +209,7 @@ class Row:
     logged: str = ""            # the access-log action an allowed 200 must write for Min-ji ("view", "cv", "export")
     api: bool = False
     admin: bool = False
+    lists: bool = False         # a list of profiles: Min-ji in Gold's, not in Hooli's (whom she excluded)
 
     @property
     def id(self) -> str:
@@ -226,8 +232,8 @@ def slot_args(w: World, p: str) -> list:
     return [w.sponsor_of(p).slug, interviews.slot_ref(w.slots[p] if p in w.slots else w.slots["gold"])]
 
 
-def member_pk(w: World, p: str) -> int:
-    return SponsorMember.objects.get(user=w.users["gold"], sponsor=w.sponsors["gold"]).pk
+def member_ref(w: World, p: str) -> str:
+    return SponsorMember.objects.get(user=w.users["gold"], sponsor=w.sponsors["gold"]).public_id
 
 
 ROWS = [
@@ -246,30 +252,35 @@ ROWS = [
         args=lambda w, p: [w.invitation.token], data=lambda w, p: {"answer": "accept"}),
     # The portal's own pages.
     Row("sponsor_portal_home", signed_in(200)),
+    # A member invitation's link (sent to Min-ji's address here): only that address's account may join.
+    Row("sponsor_member_join", {**signed_in(403), "attendee": 200}, args=lambda w, p: [w.member_invitation.token]),
+    Row("sponsor_member_join", {**signed_in(403), "attendee": REDIRECT}, method="POST", label="accept",
+        args=lambda w, p: [w.member_invitation.token]),
     Row("sponsor_portal", members_only(200), args=sponsor_args),
     Row("sponsor_member_add", members_only(REDIRECT, roles=("gold_admin",)), method="POST", args=sponsor_args,
         data=lambda w, p: {"email": "new.member@acme.example", "role": "recruiter"}),
     Row("sponsor_member_role", members_only(REDIRECT, roles=("gold_admin",)), method="POST", args=sponsor_args,
-        data=lambda w, p: {"member": member_pk(w, p), "role": "admin"}),
+        data=lambda w, p: {"member": member_ref(w, p), "role": "admin"}),
     Row("sponsor_member_remove", members_only(REDIRECT, roles=("gold_admin",)), method="POST", args=sponsor_args,
-        data=lambda w, p: {"member": member_pk(w, p)}),
+        data=lambda w, p: {"member": member_ref(w, p)}),
     Row("sponsor_passes", members_only(200, roles=("gold_admin",)), args=sponsor_args),
     Row("sponsor_pass_assign", members_only(REDIRECT, roles=("gold_admin",)), method="POST", args=sponsor_args,
         data=lambda w, p: {"email": "second.guest@acme.example"}),
     Row("sponsor_pass_revoke", members_only(REDIRECT, roles=("gold_admin",)), method="POST", args=sponsor_args,
-        data=lambda w, p: {"complimentary_pass": w.complimentary_pass.pk}),
+        data=lambda w, p: {"complimentary_pass": w.complimentary_pass.public_id}),
     Row("sponsor_pass_reassign", members_only(REDIRECT, roles=("gold_admin",)), method="POST", args=sponsor_args,
-        data=lambda w, p: {"complimentary_pass": w.complimentary_pass.pk, "email": "third.guest@acme.example"}),
+        data=lambda w, p: {"complimentary_pass": w.complimentary_pass.public_id, "email": "third.guest@acme.example"}),
     Row("sponsor_portal_tokens", members_only(200, roles=("gold_admin",)), args=sponsor_args),
     Row("sponsor_portal_tokens", members_only(200, roles=("gold_admin",)), method="POST", label="create",
         args=sponsor_args, data=lambda w, p: {"name": "ATS"}),
     Row("sponsor_portal_token_revoke", members_only(REDIRECT, roles=("gold_admin",)), method="POST",
         args=sponsor_args,
-        data=lambda w, p: {"token": APIToken.objects.filter(sponsor=w.sponsors["gold"]).first().pk}),
+        data=lambda w, p: {"token": APIToken.objects.filter(sponsor=w.sponsors["gold"]).first().public_id}),
     # Recruitment data.
-    Row("sponsor_portal_search", recruitment(200, 200), args=sponsor_args),
+    Row("sponsor_portal_search", recruitment(200, 200), args=sponsor_args, lists=True),
     Row("sponsor_portal_export", recruitment(200, 200), args=sponsor_args, label="preview"),
-    Row("sponsor_portal_export", recruitment(200, 200), method="POST", args=sponsor_args, logged="export"),
+    Row("sponsor_portal_export", recruitment(200, 200), method="POST", args=sponsor_args, logged="export",
+        lists=True),
     Row("sponsor_portal_profile", recruitment(200, 200, closed=404, excluded=404), logged="view",
         args=lambda w, p: [*sponsor_args(w, p), minji_ref(w, p)]),
     Row("sponsor_portal_profile", recruitment(404, 404, closed=404), label="opted-out attendee",
@@ -278,7 +289,7 @@ ROWS = [
         args=lambda w, p: [*sponsor_args(w, p), minji_ref(w, p)]),
     Row("sponsor_portal_cv", recruitment(404, 404, closed=404), label="opted-out attendee",
         args=lambda w, p: [*sponsor_args(w, p), ref(lambda w: w.oscar)(w, p)]),
-    Row("sponsor_portal_shortlist", recruitment(200, 200), args=sponsor_args),
+    Row("sponsor_portal_shortlist", recruitment(200, 200), args=sponsor_args, lists=True),
     Row("sponsor_portal_shortlist_add", recruitment(REDIRECT, REDIRECT, closed=404, excluded=404), method="POST",
         args=sponsor_args, data=lambda w, p: {"profile": minji_ref(w, p)}),
     Row("sponsor_portal_shortlist_remove", recruitment(REDIRECT, REDIRECT, closed=REDIRECT), method="POST",
@@ -292,9 +303,9 @@ ROWS = [
         args=lambda w, p: [w.sponsor_of(p).slug, interviews.slot_ref(w.free_slot)]),
     Row("sponsor_interview_release", members_only(REDIRECT), method="POST", args=slot_args),
     Row("sponsor_interview_withdraw", {**members_only(404), "gold": REDIRECT, "gold_admin": REDIRECT},
-        method="POST", args=slot_args, data=lambda w, p: {"invitation": w.invitation.pk}),
+        method="POST", args=slot_args, data=lambda w, p: {"invitation": w.invitation.public_id}),
     # The API: Bearer tokens of one sponsor; a session is not enough.
-    Row("api-sponsor-profile-list", api(200, 200), api=True),
+    Row("api-sponsor-profile-list", api(200, 200), api=True, lists=True),
     Row("api-sponsor-profile-detail", api(200, 200, closed=404, excluded=404, other=404), api=True, logged="view",
         args=lambda w, p: [minji_ref(w, p)]),
     Row("api-sponsor-profile-detail", api(404, 404, closed=404, other=404), api=True, label="opted-out attendee",
@@ -315,6 +326,7 @@ def fingerprint(world: World) -> tuple:
         tuple(ShortlistEntry.objects.order_by("pk").values_list("note", flat=True)),
         AccessLogEntry.objects.count(),
         tuple(SponsorMember.objects.order_by("pk").values_list("pk", "role")),
+        tuple(MemberInvitation.objects.order_by("pk").values_list("pk", "accepted_at")),
         tuple(APIToken.objects.order_by("pk").values_list("pk", "revoked_at")),
         tuple(ComplimentaryPass.objects.order_by("pk").values_list("pk", "email", "revoked_at")),
         tuple(InterviewSlot.objects.order_by("pk").values_list("pk", "sponsor_id")),
@@ -384,9 +396,13 @@ def test_the_matrix(row: Row, world: World):
                         failures.append(f"excluded: {row.method} {url} logged {new}")
                 elif new != [(world.minji.pk, row.logged, world.sponsor_of(persona).pk)]:
                     failures.append(f"{persona}: {row.method} {url} should log one {row.logged} of Min-ji: {new}")
-            if persona == "excluded" and got == 200 and not row.admin:
-                body = b"".join(response.streaming_content) if response.streaming else response.content
-                if b"Min-ji" in body or b"minji@" in body:
+            if row.lists and got == 200 and persona in ("gold", "excluded"):
+                # Lists: Gold's shows Min-ji (the control), Hooli's, whom she excluded, shows nothing of hers.
+                body = response.content
+                shown = world.minji.public_id.encode() in body
+                if persona == "gold" and not shown:
+                    failures.append(f"gold: {row.method} {url} does not list Min-ji")
+                if persona == "excluded" and (shown or b"Min-ji" in body or b"minji@" in body):
                     failures.append(f"excluded: {row.method} {url} shows Min-ji to the sponsor she excluded")
             transaction.set_rollback(True)
     assert not failures, "\n".join(failures)
