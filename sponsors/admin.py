@@ -1,40 +1,272 @@
 """The organisers' console for sponsors: tiers, organisations, members, recruitment data, rooms, passes.
 
 Recruitment profiles and CVs are personal data: their admin pages need the app's own permissions,
-and CV files are linked through the access-checked download view, never a media URL.
+and a CV is downloaded through an access-checked view that needs `sponsors.view_cv` too, never
+through a media URL. The access log names profiles by their opaque public id, never by the
+attendee's address. Shortlists are not here: their notes are private to the sponsor. Live voucher
+codes of complimentary passes are never shown (the code went to the recipient by e-mail).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _lazy
 
-from .models import InterviewRoom, Sponsor, SponsorMember, Tier
+from .models import (
+    APIToken,
+    InterviewRoom,
+    MemberInvitation,
+    RecruitmentProfile,
+    Sponsor,
+    SponsorDecision,
+    SponsorMember,
+    Tier,
+)
 
 
 @admin.register(Tier)
 class TierAdmin(admin.ModelAdmin):
     list_display = ["name", "conference", "position", "recruitment_access", "access_from", "access_until",
                     "interview_hours", "complimentary_passes", "logo_size"]
-    list_filter = ["conference", "recruitment_access"]
-    search_fields = ["name"]
+    list_filter = ["conference", "recruitment_access", "logo_size"]
+    search_fields = ["name", "conference__short_name"]
     list_select_related = ["conference"]
+    autocomplete_fields = ["conference"]
 
 
 class SponsorMemberInline(admin.TabularInline):
     model = SponsorMember
     extra = 0
+    fields = ["user", "role", "added_at"]
+    readonly_fields = ["added_at"]
     autocomplete_fields = ["user"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
 
 
 @admin.register(Sponsor)
 class SponsorAdmin(admin.ModelAdmin):
-    list_display = ["name", "tier", "conference", "website", "is_published"]
-    list_filter = ["conference", "tier"]
+    list_display = ["name", "tier", "conference", "website", "is_published", "created_at"]
+    list_filter = ["conference", "tier", "is_published"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    autocomplete_fields = ["tier"]
+    autocomplete_fields = ["conference", "tier"]
     inlines = [SponsorMemberInline]
-    list_select_related = ["tier", "conference"]
+    list_select_related = ["tier__conference", "conference"]
+
+
+@admin.register(SponsorMember)
+class SponsorMemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "sponsor", "role", "conference", "added_at"]
+    list_filter = ["sponsor__conference", "role", "sponsor__tier"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "sponsor__name"]
+    list_select_related = ["user", "sponsor__conference"]
+    autocomplete_fields = ["sponsor", "user"]
+    fields = ["sponsor", "user", "role", "added_at"]
+    readonly_fields = ["added_at"]
+
+    @admin.display(description=_lazy("edition"), ordering="sponsor__conference__start_date")
+    def conference(self, member):
+        return member.sponsor.conference.short_name
+
+
+@admin.register(MemberInvitation)
+class MemberInvitationAdmin(admin.ModelAdmin):
+    """View-only: sponsor admins invite from the portal; the link token stays hidden."""
+
+    list_display = ["email", "sponsor", "role", "sent_at", "accepted_at", "invited_by"]
+    list_filter = ["sponsor__conference", "role", ("accepted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["email", "sponsor__name"]
+    list_select_related = ["sponsor", "invited_by"]
+    fields = ["sponsor", "email", "role", "invited_by", "sent_at", "accepted_at", "accepted_by"]
+    readonly_fields = fields
+    date_hierarchy = "sent_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SponsorDecisionInline(admin.TabularInline):
+    """The attendee's choices about named sponsors (view-only: they change them on their page)."""
+
+    model = SponsorDecision
+    extra = 0
+    fields = ["sponsor", "decision", "decided_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sponsor")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class GraduationYearFilter(admin.SimpleListFilter):
+    title = _lazy("graduation year")
+    parameter_name = "graduation_year"
+
+    def lookups(self, request, model_admin):
+        years = (RecruitmentProfile.objects.exclude(graduation_date__isnull=True)
+                 .dates("graduation_date", "year", order="ASC"))
+        return [(str(d.year), str(d.year)) for d in years]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit() and len(value) == 4:
+            return queryset.filter(graduation_date__year=int(value))
+        return queryset
+
+
+@admin.register(RecruitmentProfile)
+class RecruitmentProfileAdmin(admin.ModelAdmin):
+    """View-only: profiles change only on the attendee's page. No CV link without `sponsors.view_cv`."""
+
+    list_display = ["owner", "conference", "headline", "position", "graduation_year", "opted_in", "share_cv",
+                    "has_cv", "keep_for_next_edition", "updated_at"]
+    list_filter = ["conference", "opted_in", "position", GraduationYearFilter, "share_cv", "share_email",
+                   "keep_for_next_edition", "wants_internship", "wants_full_time", "wants_postdoc"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "headline", "=public_id"]
+    list_select_related = ["user", "conference"]
+    date_hierarchy = "updated_at"
+    inlines = [SponsorDecisionInline]
+    fields = ["owner", "conference", "public_id", "headline", "position", "wants_internship", "wants_full_time",
+              "wants_postdoc", "graduation_date", "areas", "locations", "scholar_url", "openreview_url",
+              "github_url", "homepage_url", "cv_download", "cv_uploaded_at", "opted_in", "opted_in_at", "share_cv",
+              "share_email", "share_links", "new_sponsors_need_approval", "keep_for_next_edition", "created_at",
+              "updated_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_lazy("attendee"), ordering="user__email")
+    def owner(self, profile):
+        return profile.user
+
+    @admin.display(description=_lazy("graduation"), ordering="graduation_date")
+    def graduation_year(self, profile):
+        return profile.graduation_date.year if profile.graduation_date else "—"
+
+    @admin.display(description=_lazy("CV uploaded"), boolean=True)
+    def has_cv(self, profile):
+        return bool(profile.cv)
+
+    @admin.display(description=_lazy("research areas"))
+    def areas(self, profile):
+        return ", ".join(t.name for t in profile.research_areas.all()) or "—"
+
+    @admin.display(description=_lazy("CV"))
+    def cv_download(self, profile):
+        if not profile.cv:
+            return "—"
+        url = reverse("admin:sponsors_recruitmentprofile_cv", args=[profile.pk])
+        return format_html('<a href="{}">{}</a>', url, _lazy("Download the CV (PDF)"))
+
+    @admin.display(description=_lazy("CV"))
+    def cv_state(self, profile):
+        return _lazy("uploaded (downloading it needs the CV permission)") if profile.cv else "—"
+
+    def _may_download(self, request) -> bool:
+        return request.user.has_perm("sponsors.view_cv")
+
+    def get_fields(self, request, obj=None):
+        # Without the CV permission the page has no link at all, not a link that answers 403.
+        return [("cv_download" if self._may_download(request) else "cv_state") if f == "cv_download" else f
+                for f in self.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("research_areas")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        cv = self.admin_site.admin_view(self.cv_view)
+        return [path("<int:object_id>/cv/", cv, name="sponsors_recruitmentprofile_cv"), *super().get_urls()]
+
+    def cv_view(self, request, object_id: int):
+        """The CV, streamed after checking the profile view permission and `sponsors.view_cv`."""
+        if not (self.has_view_permission(request) and self._may_download(request)):
+            raise PermissionDenied
+        profile = get_object_or_404(RecruitmentProfile.objects.select_related("user"), pk=object_id)
+        if not profile.cv:
+            raise Http404("No CV.")
+        try:
+            handle = profile.cv.open("rb")
+        except (FileNotFoundError, OSError, ValueError) as error:
+            raise Http404("No CV.") from error
+        name = slugify(profile.user.get_full_name()) or "candidate"
+        response = FileResponse(handle, content_type="application/pdf", as_attachment=True,
+                                filename=f"cv-{name}.pdf")
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class RevokedFilter(admin.SimpleListFilter):
+    title = _lazy("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", _lazy("active")), ("revoked", _lazy("revoked"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(APIToken)
+class APITokenAdmin(admin.ModelAdmin):
+    """View-only (sponsor admins create tokens in the portal; only a hash is stored); revocable in bulk."""
+
+    list_display = ["name", "sponsor", "member_email", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["sponsor__conference", RevokedFilter, "sponsor"]
+    search_fields = ["name", "=prefix", "sponsor__name", "member__user__email"]
+    list_select_related = ["sponsor", "member__user"]
+    fields = ["sponsor", "member", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke_tokens"]
+
+    @admin.display(description=_lazy("member"), ordering="member__user__email")
+    def member_email(self, token):
+        return token.member.user.email
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("sponsors.delete_apitoken")
+
+    @admin.action(description=_lazy("Revoke the selected tokens"), permissions=["revoke"])
+    def revoke_tokens(self, request, queryset):
+        from django.utils import timezone
+        from django.utils.translation import ngettext
+
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, ngettext("%(n)d token revoked.", "%(n)d tokens revoked.", count) % {"n": count})
 
 
 # --- Interview rooms, slots and invitations ---------------------------------------------------
@@ -85,7 +317,9 @@ class CreateSlotsForm(forms.Form):
 class InterviewRoomAdmin(admin.ModelAdmin):
     list_display = ["name", "location", "conference"]
     list_filter = ["conference"]
-    search_fields = ["name"]
+    search_fields = ["name", "location"]
+    list_select_related = ["conference"]
+    autocomplete_fields = ["conference"]
     inlines = [InterviewSlotInline]
     actions = ["create_slots"]
 
@@ -218,9 +452,10 @@ class AssignPassForm(forms.ModelForm):
 class ComplimentaryPassAdmin(admin.ModelAdmin):
     """View-only rows; "Add" assigns a pass through the service; unused passes can be revoked in bulk."""
 
-    list_display = ["email", "sponsor", "pass_status", "code", "assigned_at", "revoked_at"]
+    # No voucher code column: a live code is a free pass for whoever reads it (it went to the recipient).
+    list_display = ["email", "sponsor", "pass_status", "assigned_at", "revoked_at"]
     list_filter = ["sponsor__conference", "sponsor__tier", "sponsor"]
-    search_fields = ["email", "sponsor__name", "voucher__code"]
+    search_fields = ["email", "sponsor__name", "=voucher__code"]
     list_select_related = ["sponsor", "voucher"]
     autocomplete_fields = ["sponsor"]
     actions = ["revoke"]
@@ -231,13 +466,13 @@ class ComplimentaryPassAdmin(admin.ModelAdmin):
                 pass_services.PassStatus.USED: gettext("used to register"),
                 pass_services.PassStatus.REVOKED: gettext("revoked")}[pass_services.status(obj)]
 
-    @admin.display(description=gettext_lazy("voucher code"), ordering="voucher__code")
-    def code(self, obj):
-        return obj.voucher.code
+    @admin.display(description=gettext_lazy("voucher"))
+    def voucher_state(self, obj):
+        return gettext("issued; the code was e-mailed to the recipient and is not shown here")
 
     def get_fields(self, request, obj=None):
-        return ["sponsor", "email"] if obj is None else ["sponsor", "email", "voucher", "assigned_by", "assigned_at",
-                                                          "revoked_at"]
+        return ["sponsor", "email"] if obj is None else ["sponsor", "email", "pass_status", "voucher_state",
+                                                          "assigned_by", "assigned_at", "revoked_at"]
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.get_fields(request, obj)
@@ -291,9 +526,6 @@ class ComplimentaryPassAdmin(admin.ModelAdmin):
 
 # --- Recruitment access log and per-sponsor figures -------------------------------------------
 
-from django.core.exceptions import PermissionDenied  # noqa: E402
-from django.urls import path, reverse  # noqa: E402
-
 from . import access_log  # noqa: E402
 from .models import AccessLogEntry  # noqa: E402
 
@@ -302,13 +534,18 @@ from .models import AccessLogEntry  # noqa: E402
 class AccessLogEntryAdmin(admin.ModelAdmin):
     """View-only: the record of every sponsor read of personal data; nobody edits or deletes it here."""
 
-    list_display = ["at", "sponsor", "action", "channel", "user", "profile"]
+    # The attendee appears only as the profile's opaque public id: no name, no address, not searchable by them.
+    list_display = ["at", "sponsor", "action", "channel", "user", "profile_ref"]
     list_filter = ["sponsor__conference", "sponsor", "action", "channel"]
-    search_fields = ["sponsor__name", "user__email", "profile__user__email"]
-    list_select_related = ["sponsor", "user", "profile__user", "profile__conference"]
+    search_fields = ["sponsor__name", "user__email", "=profile__public_id"]
+    list_select_related = ["sponsor", "user", "profile"]
     date_hierarchy = "at"
-    fields = ["at", "sponsor", "user", "profile", "action", "channel"]
+    fields = ["at", "sponsor", "user", "profile_ref", "action", "channel"]
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("profile"), ordering="profile__public_id")
+    def profile_ref(self, entry):
+        return entry.profile.public_id if entry.profile_id else "—"
     change_list_template = "admin/sponsors/accesslogentry/change_list.html"
 
     def has_add_permission(self, request):
