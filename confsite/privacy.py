@@ -24,6 +24,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 EXPORT_FORMAT = "confsite.export/1"
 ERASURE_PURPOSE = "account.erasure"
 RETENTION_DEFAULTS = {"passport": 30, "proofs": 90, "access_log": 365}
+SWEEP_EVERY = 3600  # seconds between two retention sweeps
 
 
 # --- The registry --------------------------------------------------------------------------------
@@ -270,9 +272,11 @@ def run_purges(conference: Conference, *, now: datetime | None = None, dry_run: 
 
 @sweeper("confsite.privacy_retention")
 def purge_expired(now: datetime | None = None) -> int:
-    """The periodic sweep: every edition past its shortest retention period is purged; returns rows deleted."""
+    """The periodic sweep, at most once per SWEEP_EVERY: every edition past its shortest retention period is
+    purged; returns the rows deleted."""
     now = now or timezone.now()
-    if not _purges:
+    # Retention is counted in days: once an hour is enough, not on every 30-second tick.
+    if not _purges or not cache.add("confsite.privacy_retention.ran", True, timeout=SWEEP_EVERY):
         return 0
     shortest = min(retention_days(kind) for kind in _purges)
     # Widest possible zone offset (+14 h): an edition whose last day ended less than `shortest` days ago is skipped.

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -186,4 +187,16 @@ def test_the_sweeper_purges_only_editions_past_their_deadline(conference, data, 
         assert privacy.purge_expired() == 2  # passport data and the proof of the edition that ended 100 days ago
     assert remaining(conference) == (0, 0, 1)
     assert remaining(recent) == (1, 1, 1)
+    cache.clear()
     assert privacy.purge_expired() == 0
+
+
+def test_the_sweeper_runs_at_most_once_an_hour(conference, data):
+    ended_days_ago(conference, 60)
+    assert privacy.purge_expired() == 1  # the passport data; proofs are due in 30 days
+    later = timezone.now() + timedelta(days=31)
+    assert privacy.purge_expired(now=later) == 0  # within the hour of the last sweep: skipped
+    assert remaining(conference) == (0, 1, 1)
+    cache.clear()  # the hour has passed
+    assert privacy.purge_expired(now=later) == 1
+    assert remaining(conference) == (0, 0, 1)
