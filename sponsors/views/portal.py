@@ -39,8 +39,10 @@ PAGE_SIZE = 25
 NOTE_MAX = 5000
 JOB_TYPE_CHOICES = [("internship", gettext_lazy("internship")), ("full-time", gettext_lazy("full-time position")),
                     ("postdoc", gettext_lazy("postdoc"))]
-# Spreadsheets run cells that begin with these as formulas (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets run cells that begin with these as formulas (CSV injection), also after leading blanks
+# (a BOM, spaces, tabs, line breaks) and in their full-width forms; a leading tab or CR is escaped too.
+FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+LEADING_BLANKS = "\ufeff \t\r\n\u00a0\u3000"
 
 
 class SearchForm(forms.Form):
@@ -281,9 +283,12 @@ def sponsor_portal_shortlist_note(request: HttpRequest, edition: Conference) -> 
 # --- CSV export -------------------------------------------------------------------------------
 
 def csv_cell(value) -> str:
-    """A value as a CSV cell that spreadsheets show as text: a leading =, +, -, @, tab or CR gets a quote."""
+    """A value as a CSV cell that spreadsheets show as text: a quote goes before a cell whose first
+    character after any blanks is =, +, -, @ (or ＝ ＋ － ＠), and before one that starts with a tab or CR."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(("\t", "\r")) or text.lstrip(LEADING_BLANKS).startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 def export_rows(request: HttpRequest, edition: Conference, profiles: list[RecruitmentProfile],

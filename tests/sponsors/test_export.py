@@ -33,7 +33,25 @@ def export(client, sponsor, **data) -> list[dict]:
     ("@SUM(A1)", "'@SUM(A1)"),
     ("\tTabbed", "'\tTabbed"),
     ("\rReturn", "'\rReturn"),
+    ("\nNewline", "\nNewline"),
     ("PhD = student", "PhD = student"),
+    # After leading blanks: a BOM, spaces, tabs, CR/LF (and no-break or ideographic spaces).
+    (" =1+1", "' =1+1"),
+    ("\ufeff=1+1", "'\ufeff=1+1"),
+    ("\ufeff \t\r\n@SUM(A1)", "'\ufeff \t\r\n@SUM(A1)"),
+    ("\n-5", "'\n-5"),
+    ("\r\n+5", "'\r\n+5"),
+    ("\u00a0=A1", "'\u00a0=A1"),
+    ("\u3000=A1", "'\u3000=A1"),
+    # Full-width forms, which spreadsheets also read as formulas.
+    ("\uff1dHYPERLINK(1)", "'\uff1dHYPERLINK(1)"),
+    ("\uff0b1", "'\uff0b1"),
+    ("\uff0d1", "'\uff0d1"),
+    ("\uff20SUM(A1)", "'\uff20SUM(A1)"),
+    ("  \uff1d1", "'  \uff1d1"),
+    ("   ", "   "),
+    ("a=b", "a=b"),
+    ("Zürich @ home", "Zürich @ home"),
     (2027, "2027"),
     (None, ""),
 ])
@@ -48,6 +66,14 @@ def test_a_formula_in_a_profile_reaches_the_file_escaped(client, conference, acm
     [row] = export(client, acme)
     assert row["Headline"] == '\'=HYPERLINK("http://evil.example","click")'
     assert row["Locations"] == "'@remote"
+
+
+def test_hidden_and_full_width_formulas_reach_the_file_escaped(client, conference, acme, recruiter):
+    share(conference, first=" \uff1dcmd", last="Hacker", headline="\ufeff\t=1+1", locations="\r\n\uff20remote")
+    client.force_login(recruiter.user)
+    [row] = export(client, acme)
+    assert (row["Name"], row["Headline"], row["Locations"]) == ("'\uff1dcmd Hacker", "'\ufeff\t=1+1",
+                                                                 "'\r\n\uff20remote")
 
 
 def test_the_export_holds_what_the_tier_and_each_attendee_allow(client, conference, acme, recruiter, minji):
