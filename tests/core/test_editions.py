@@ -83,8 +83,12 @@ def test_it_rejects_an_edition_that_ends_before_it_starts():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_loads_icml_2026_in_seoul_and_can_run_twice(client):
+    from django.contrib.auth.models import Group
+
+    from confsite import roles
     from registration.models import EligibilityProof, Order, Registration, WaitingListEntry
 
+    Group.objects.all().delete()  # as after another transactional test flushed the migration's groups
     call_command("load_demo", stdout=open("/dev/null", "w"))
     counts = (User.objects.count(), Order.objects.count(), Registration.objects.count())
     call_command("load_demo", stdout=open("/dev/null", "w"))
@@ -110,6 +114,18 @@ def test_the_demo_loads_icml_2026_in_seoul_and_can_run_twice(client):
     assert client.login(email="attendee@confsite.example", password="demo-attendee-2026")
     assert "Paid" in client.get("/icml2026/my-registration/").content.decode()
     assert client.login(email="sponsor@confsite.example", password="demo-sponsor-2026")
+    # One staff login per role (confsite/roles.py), and the organiser as the only superuser.
+    staff = {u.email: u for u in User.objects.filter(is_staff=True).prefetch_related("groups")}
+    assert sorted(staff) == ["catering@confsite.example", "desk@confsite.example", "finance@confsite.example",
+                             "organiser@confsite.example", "programme@confsite.example",
+                             "sponsorship@confsite.example"]
+    assert [u.email for u in staff.values() if u.is_superuser] == ["organiser@confsite.example"]
+    desk = staff["desk@confsite.example"]
+    assert [g.name for g in desk.groups.all()] == [roles.REGISTRATION_DESK]
+    assert desk.check_password("demo-desk-2026")
+    assert desk.get_all_permissions() == set(roles.ROLES[roles.REGISTRATION_DESK])
+    assert not desk.has_perm("registration.view_passportdata")
+    assert staff["catering@confsite.example"].get_all_permissions() == set(roles.ROLES[roles.CATERING])
 
 
 @pytest.mark.django_db
@@ -124,3 +140,4 @@ def test_the_editions_api_lists_public_fields(client, conference):
         }
     ]
     assert client.post("/api/editions/", {}).status_code == 405
+

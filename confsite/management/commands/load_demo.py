@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import reduce
 from importlib import import_module
+from operator import or_
 
 from allauth.account.models import EmailAddress
 from django.apps import apps
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Q
 
+from confsite import roles
 from confsite.editions import make_current
 from confsite.models import Conference, User
 
@@ -57,11 +62,30 @@ EDITIONS = [
 ]
 
 # Demo logins. They exist only in the local demo database; never load the demo in production.
+# (e-mail, password, first name, last name, staff, group): the organiser is a superuser; the role
+# accounts are staff in one group each (confsite/roles.py), to try what each role sees.
 ACCOUNTS = [
-    ("organiser@confsite.example", "demo-organiser-2026", "Olivia", "Organiser", True),
-    ("attendee@confsite.example", "demo-attendee-2026", "Minji", "Kim", False),
-    ("sponsor@confsite.example", "demo-sponsor-2026", "Sam", "Sponsor", False),
+    ("organiser@confsite.example", "demo-organiser-2026", "Olivia", "Organiser", True, None),
+    ("attendee@confsite.example", "demo-attendee-2026", "Minji", "Kim", False, None),
+    ("sponsor@confsite.example", "demo-sponsor-2026", "Sam", "Sponsor", False, None),
+    ("desk@confsite.example", "demo-desk-2026", "Dana", "Desk", True, roles.REGISTRATION_DESK),
+    ("finance@confsite.example", "demo-finance-2026", "Farid", "Finance", True, roles.FINANCE),
+    ("programme@confsite.example", "demo-programme-2026", "Priya", "Programme", True, roles.PROGRAMME_CHAIRS),
+    ("sponsorship@confsite.example", "demo-sponsorship-2026", "Seo-yeon", "Sponsorship", True,
+     roles.SPONSORSHIP_CHAIRS),
+    ("catering@confsite.example", "demo-catering-2026", "Camille", "Catering", True, roles.CATERING),
 ]
+
+
+def _staff_group(name: str) -> Group:
+    """The role's group, which the data migration creates; recreated if a database was flushed since."""
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        wanted = [tuple(codename.split(".")) for codename in roles.ROLES[name]]
+        found = Permission.objects.filter(
+            reduce(or_, (Q(content_type__app_label=app, codename=code) for app, code in wanted)))
+        group.permissions.set(found)
+    return group
 
 
 class Command(BaseCommand):
@@ -76,12 +100,15 @@ class Command(BaseCommand):
             )
         make_current(Conference.objects.get(slug="icml2026"))
 
-        for email, password, first, last, staff in ACCOUNTS:
+        for email, password, first, last, staff, group in ACCOUNTS:
             user, _created = User.objects.get_or_create(email=email)
             user.first_name, user.last_name = first, last
-            user.is_staff = user.is_superuser = staff
+            user.is_staff = staff
+            user.is_superuser = staff and group is None
             user.set_password(password)
             user.save()
+            if group:
+                user.groups.set([_staff_group(group)])
             EmailAddress.objects.update_or_create(
                 user=user, email=email, defaults={"verified": True, "primary": True}
             )
@@ -98,6 +125,7 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.SUCCESS("Demo edition ICML 2026 (Seoul, 6–11 July 2026) is loaded."))
         self.stdout.write("Demo logins (e-mail / password):")
-        for email, password, _first, _last, staff in ACCOUNTS:
-            role = "organiser, /admin/" if staff else ("sponsor member" if "sponsor" in email else "attendee")
+        for email, password, _first, _last, staff, group in ACCOUNTS:
+            role = (f"staff: {group}" if group else "organiser, /admin/" if staff
+                    else "sponsor member" if "sponsor" in email else "attendee")
             self.stdout.write(f"  {email:30} {password:22} ({role})")
