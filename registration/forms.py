@@ -51,14 +51,11 @@ class RegistrationForm(ProfileFields):
                                     help_text=_("Seen only by the access team."))
     accept_code_of_conduct = forms.BooleanField(label=_("I accept the code of conduct."), required=True,
                                                 error_messages={"required": _("Please accept the code of conduct to register.")})
-    recruitment_opt_in = forms.BooleanField(
-        label=_("Share my profile with sponsors for recruitment (you can withdraw at any time)."), required=False
-    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     field_order = ["category", "pass_product", "addons", "voucher_code", "badge_name", "legal_name", "affiliation",
                    "position", "country", "pronouns", "openreview_id", "dietary", "accessibility",
-                   "accept_code_of_conduct", "recruitment_opt_in"]
+                   "accept_code_of_conduct"]
 
     def __init__(self, *args, conference: Conference, fixed_product: Product | None = None, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
@@ -85,7 +82,6 @@ class RegistrationForm(ProfileFields):
             profile=self.profile(),
             dietary=data["dietary"],
             accessibility=data["accessibility"],
-            recruitment_opt_in=data["recruitment_opt_in"],
         )
 
 

@@ -24,7 +24,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from confsite import consent, outbox
+from confsite import outbox
 from confsite.models import Conference, User
 from confsite.periodic import sweeper
 
@@ -80,7 +80,6 @@ class AttendeeRequest:
     profile: dict = field(default_factory=dict)
     dietary: str = ""
     accessibility: str = ""
-    recruitment_opt_in: bool = False
     upgrade: bool = False  # pass_product replaces the pass of this person's active registration
 
 
@@ -480,10 +479,8 @@ def _place(conference, reg_settings, buyer, attendees, book, snapshot, voucher_c
                     registration=registration, dietary=attendee.dietary, accessibility=attendee.accessibility
                 )
             awaiting_proof |= registration.eligibility == Registration.Eligibility.PROOF_NEEDED
-            if attendee.recruitment_opt_in and user.pk == buyer.pk:
-                text = consent.latest_text(conference, RECRUITMENT)
-                if text is not None:
-                    consent.grant(user, text, scope={"source": "registration"})
+            # No recruitment consent here: sharing needs a profile, made and shared on the attendee's
+            # recruitment page (linked from their registration), where the recipients are named.
         else:
             registration = active[user.pk]
         registrations[email] = registration
