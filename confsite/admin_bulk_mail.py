@@ -145,13 +145,19 @@ class BulkMailingAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         try:
-            result = bulk_mail.queue(mailing)
+            result = bulk_mail.request_queue(mailing)
         except ValueError as error:
             self.message_user(request, str(error), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:confsite_bulkmailing_compose", args=[mailing.pk]))
-        self.message_user(request, _(
-            "Bulk e-mail %(pk)s: %(queued)d e-mails queued, %(already)d queued before, %(skipped)d skipped "
-            "(unsubscribed).") % {"pk": mailing.pk, "queued": result.queued, "already": result.already,
-                                  "skipped": result.skipped}, messages.SUCCESS)
+        if result is None:
+            self.message_user(request, _(
+                "Bulk e-mail %(pk)s goes to %(count)d people: a worker is writing the e-mails now. Reload this page "
+                "to follow the progress; if nothing is queued within a few minutes, queue it again (nobody gets it "
+                "twice).") % {"pk": mailing.pk, "count": len(mailing.recipient_ids)}, messages.SUCCESS)
+        else:
+            self.message_user(request, _(
+                "Bulk e-mail %(pk)s: %(queued)d e-mails queued, %(already)d queued before, %(skipped)d skipped "
+                "(unsubscribed).") % {"pk": mailing.pk, "queued": result.queued, "already": result.already,
+                                      "skipped": result.skipped}, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:confsite_bulkmailing_change", args=[mailing.pk]))
 

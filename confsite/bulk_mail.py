@@ -18,17 +18,19 @@ queryset it is given, and apps register where recipients' names come from (`regi
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery import shared_task
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core import signing
-from django.db import transaction
-from django.db.models import Case, Count, Q, Value, When
+from django.db import connections, router, transaction
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -41,11 +43,12 @@ from django.views.decorators.http import require_http_methods
 from . import consent, outbox
 from .models import BulkMailing, Conference, ConsentRecord, OutboxEmail, User
 
+logger = logging.getLogger(__name__)
+
 PURPOSE = "bulk"
 CONSENT_PURPOSE = "announcements"
 PLACEHOLDER = "{{ name }}"
 UNSUBSCRIBE_SALT = "confsite.bulk_mail.unsubscribe"
-STAGGER_BATCH = 500
 TEMPLATE_SYNTAX = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
 NameSource = Callable[[Conference, list[int]], dict[int, str]]
@@ -170,7 +173,8 @@ class Rendered:
 
 
 def unsubscribe_token(user_id: int, conference_id: int) -> str:
-    return signing.dumps({"u": user_id, "c": conference_id}, salt=UNSUBSCRIBE_SALT, compress=True)
+    # No timestamp: the same person's link is the same in the preview and in every e-mail, and never expires.
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object({"u": user_id, "c": conference_id}, compress=True)
 
 
 def unsubscribe_url(user_id: int, conference_id: int) -> str:
@@ -194,11 +198,10 @@ def names_for(conference: Conference, users: Iterable[User]) -> dict[int, str]:
 
 def render_for(mailing: BulkMailing, user: User, name: str) -> Rendered:
     """Exactly what `user` receives: their language where translated, {{ name }} replaced, the footer."""
-    language = settings.LANGUAGE_CODE
+    language = language_for(mailing, user)
     subject, body = mailing.subject, mailing.body_text
-    translated = mailing.translations.get(user.language or "")
-    if translated and translated.get("subject") and translated.get("body_text"):
-        language, subject, body = user.language, translated["subject"], translated["body_text"]
+    if language != settings.LANGUAGE_CODE:
+        subject, body = mailing.translations[language]["subject"], mailing.translations[language]["body_text"]
     body = body.replace("\r\n", "\n")
     body = re.sub(r"\{\{\s*name\s*\}\}", lambda _m: name, body)
     subject = re.sub(r"\{\{\s*name\s*\}\}", lambda _m: name, subject)
@@ -238,13 +241,19 @@ def plan(mailing: BulkMailing) -> Plan:
     return Plan(recipients, [u for u in users if u.pk in skipped_ids], names_for(mailing.conference, recipients))
 
 
+def language_for(mailing: BulkMailing, user: User) -> str:
+    translated = mailing.translations.get(user.language or "")
+    if translated and translated.get("subject") and translated.get("body_text"):
+        return user.language
+    return settings.LANGUAGE_CODE
+
+
 def previews(mailing: BulkMailing, the_plan: Plan) -> list[Rendered]:
     """One rendered e-mail per language the recipients will get, each for a real recipient."""
-    shown: dict[str, Rendered] = {}
+    first: dict[str, User] = {}
     for user in the_plan.recipients:
-        rendered = render_for(mailing, user, the_plan.names[user.pk])
-        shown.setdefault(rendered.language, rendered)
-    return list(shown.values())
+        first.setdefault(language_for(mailing, user), user)
+    return [render_for(mailing, user, the_plan.names[user.pk]) for user in first.values()]
 
 
 # --- Queueing -----------------------------------------------------------------------------------
@@ -286,16 +295,60 @@ def queue(mailing: BulkMailing, now=None) -> QueueResult:
             written.add(row.recipient)
             # Rows already written count in the spacing too, so a re-queue never bunches new rows up front.
             due[row.pk] = now + interval * (already + len(due))
-        pks = list(due)
-        for start in range(0, len(pks), STAGGER_BATCH):
-            chunk = pks[start:start + STAGGER_BATCH]
-            OutboxEmail.objects.filter(pk__in=chunk).update(
-                next_attempt_at=Case(*(When(pk=pk, then=Value(due[pk])) for pk in chunk))
-            )
+        _set_due_times(due)
         if mailing.status != BulkMailing.Status.QUEUED:
             mailing.status, mailing.queued_at = BulkMailing.Status.QUEUED, now
             mailing.save(update_fields=["status", "queued_at"])
     return QueueResult(queued=len(due), already=already, skipped=len(the_plan.skipped))
+
+
+def _set_due_times(due: dict[int, object]) -> None:
+    """Give each new row its due time: one prepared UPDATE run for all rows (psycopg pipelines it)."""
+    if not due:
+        return
+    connection = connections[router.db_for_write(OutboxEmail)]
+    field = OutboxEmail._meta.get_field("next_attempt_at")
+    quote = connection.ops.quote_name
+    # Names come from the model, values go as parameters.
+    sql = (f"UPDATE {quote(OutboxEmail._meta.db_table)} SET {quote(field.column)} = %s "  # noqa: S608
+           f"WHERE {quote(OutboxEmail._meta.pk.column)} = %s")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(field.get_db_prep_save(when, connection), pk) for pk, when in due.items()])
+
+
+# Up to this many recipients the organiser's request writes the rows itself; a larger mailing is
+# written by a worker (a 10,000-recipient mailing takes longer than a web request should).
+INLINE_LIMIT = 300
+
+
+@shared_task(name="confsite.bulk_mail.queue_mailing")
+def queue_mailing(pk: int) -> None:
+    """Worker side of `request_queue`: takes a primary key, re-fetches, queues (idempotent)."""
+    mailing = BulkMailing.objects.filter(pk=pk).first()
+    if mailing is not None:
+        queue(mailing)
+
+
+def request_queue(mailing: BulkMailing) -> QueueResult | None:
+    """Queue now (small mailings: the result) or hand it to a worker after commit (large ones: None).
+
+    Raises ValueError with the organiser's message if the mailing cannot be queued. If no worker takes
+    the task, the mailing stays a draft with no rows and queueing it again is safe.
+    """
+    problem = mailing_problem(mailing)
+    if problem:
+        raise ValueError(problem)
+    if len(mailing.recipient_ids) <= INLINE_LIMIT:
+        return queue(mailing)
+
+    def hand_over(pk=mailing.pk):
+        try:
+            queue_mailing.apply_async((pk,), retry=False)
+        except Exception as exc:  # the broker is down: say so in the log; the organiser can queue again
+            logger.warning("bulk mailing %s: could not reach the broker (%s)", pk, exc)
+
+    transaction.on_commit(hand_over)
+    return None
 
 
 STATUS_COUNTS = {
@@ -315,7 +368,7 @@ def progress(mailing: BulkMailing) -> dict[str, int]:
 
 def read_token(token: str) -> tuple[User, Conference] | None:
     try:
-        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        data = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
         user = User.objects.get(pk=int(data["u"]))
         conference = Conference.objects.get(pk=int(data["c"]))
     except (signing.BadSignature, KeyError, TypeError, ValueError, OverflowError,

@@ -334,6 +334,26 @@ def test_a_token_for_another_purpose_is_refused(client, people):
     from django.core import signing
 
     ada = people[0]
-    token = signing.dumps({"u": ada.user_id, "c": ada.conference_id}, salt="something.else")
+    token = signing.Signer(salt="something.else").sign_object({"u": ada.user_id, "c": ada.conference_id})
     assert client.post(reverse("bulk_unsubscribe", args=[token])).status_code == 400
     assert ConsentRecord.objects.filter(user=ada.user).count() == 0
+
+
+def test_a_large_mailing_is_written_by_a_worker_after_commit(client, chair, people, monkeypatch,
+                                                             django_capture_on_commit_callbacks):
+    monkeypatch.setattr(bulk_mail, "INLINE_LIMIT", 2)
+    start(client, people)
+    mailing = BulkMailing.objects.get()
+    compose(client, mailing, essential="on")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = queue(client, mailing)
+    assert notes(response)[-1] == (
+        f"Bulk e-mail {mailing.pk} goes to 3 people: a worker is writing the e-mails now. Reload this page to follow "
+        "the progress; if nothing is queued within a few minutes, queue it again (nobody gets it twice).")
+    assert OutboxEmail.objects.filter(purpose="bulk").count() == 0  # nothing before the commit
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()  # the (eager) Celery task
+    assert sorted(OutboxEmail.objects.filter(purpose="bulk").values_list("recipient", flat=True)) == [
+        "ada@example.org", "minji@example.org", "quiet@example.org"]
+    assert BulkMailing.objects.get().status == "queued"
