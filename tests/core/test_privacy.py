@@ -390,6 +390,9 @@ def test_the_erasure_page_explains_first(client, minji):
     content = response.content.decode()
     assert "What is erased" in content and "What is kept, and why" in content
     assert 'type="password"' in content
+    # The strict CSP allows no inline script or style.
+    for page in (content, client.get(reverse("privacy")).content.decode()):
+        assert "<style" not in page and " style=" not in page and "<script>" not in page
 
 
 def test_a_wrong_password_changes_nothing(client, minji, minji_registration):
