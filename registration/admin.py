@@ -379,7 +379,8 @@ class OrderLineInline(ReadOnlyInline, admin.TabularInline):
 
     @admin.display(description=_("amount"))
     def line_amount(self, obj):
-        return obj.amount
+        # A form re-rendered after a malformed POST holds blank lines: show nothing, not a 500.
+        return obj.amount if obj.price is not None else ""
 
 
 class OrderRegistrationInline(ReadOnlyInline, admin.TabularInline):
