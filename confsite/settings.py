@@ -222,6 +222,16 @@ REGISTRATION_LOCK_TIMEOUT_MS = env.int("REGISTRATION_LOCK_TIMEOUT_MS", default=3
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 
+# --- Data protection ------------------------------------------------------------------------
+# Days after an edition's last day when its personal data is purged (confsite/privacy.py, the
+# purge_personal_data command and its hourly sweeper): passport data, eligibility proof files,
+# sponsors' access logs. Recruitment profiles and CVs follow their tier's access window instead.
+CONFSITE_RETENTION = {
+    "passport": env.int("RETENTION_PASSPORT_DAYS", default=30),
+    "proofs": env.int("RETENTION_PROOFS_DAYS", default=90),
+    "access_log": env.int("RETENTION_ACCESS_LOG_DAYS", default=365),
+}
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]

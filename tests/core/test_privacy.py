@@ -475,3 +475,10 @@ def test_the_admin_history_no_longer_names_the_person(minji, jun, staff_user, mi
         f"user #{minji.pk}", f"registration #{minji_registration.pk}",
         f"eligibility proof #{about_minji[2].object_id}"]
     assert LogEntry.objects.get(pk=about_jun.pk).object_repr == "Park Jun (ICML 2026)"
+
+
+def test_every_page_links_a_signed_in_person_to_their_data(client, conference):
+    url = reverse("privacy")
+    assert f'href="{url}"' not in client.get("/icml2026/").content.decode()
+    client.force_login(VerifiedUserFactory())
+    assert f'href="{url}"' in client.get("/icml2026/").content.decode()
