@@ -191,6 +191,9 @@ def _find_voucher(conference: Conference, code: str, now: datetime, lock: bool =
     voucher = (_locked(queryset) if lock else queryset).first()
     if voucher is None:
         raise VoucherInvalid(_("There is no code %(code)s for this edition.") % {"code": code.strip()}, field="voucher_code")
+    if voucher.revoked_at is not None:
+        raise VoucherInvalid(_("The code %(code)s has been revoked. Ask whoever gave it to you for a new one.")
+                             % {"code": voucher.code}, field="voucher_code")
     try:
         check_voucher_window(voucher, now)
     except VoucherInvalid as exc:
@@ -224,6 +227,8 @@ def _price_lines(book: PriceBook, attendees: Sequence[AttendeeRequest], voucher:
     lines = []
     uses = 0
     scope = voucher_scope(voucher) if voucher else None
+    # A voucher issued to a person applies only to the attendee with that address (any case).
+    bound = voucher.for_email.strip().lower() if voucher and voucher.for_email else ""
     for attendee in attendees:
         products = ([attendee.pass_product] if attendee.pass_product else []) + list(attendee.addons)
         for product in products:
@@ -235,10 +240,15 @@ def _price_lines(book: PriceBook, attendees: Sequence[AttendeeRequest], voucher:
                                        "change to a cheaper pass.") % {"product": product.name}, field="pass_product")
                 price -= credit
             off = Decimal("0")
-            if voucher and voucher_applies(scope, product, attendee.category) and uses < voucher.max_uses - voucher.used:
+            if (voucher and voucher_applies(scope, product, attendee.category) and uses < voucher.max_uses - voucher.used
+                    and (not bound or attendee.email.strip().lower() == bound)):
                 off = discount(voucher, price)
                 uses += 1
             lines.append((attendee, product, price, off))
+    if voucher and uses == 0 and bound and all(a.email.strip().lower() != bound for a in attendees):
+        raise VoucherInvalid(_("The code %(code)s was issued to someone else: it works only when registering the "
+                               "person whose e-mail address it was sent to.") % {"code": voucher.code},
+                             field="voucher_code")
     if voucher and uses == 0:
         raise VoucherInvalid(
             _("The code %(code)s does not apply to what you chose.") % {"code": voucher.code}, field="voucher_code"

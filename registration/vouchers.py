@@ -46,16 +46,17 @@ def issue_complimentary_voucher(conference: Conference, *, source: str, email: s
 
     Guarantees: a fresh random code unique in the edition; kind complimentary (the line it applies
     to costs nothing); one use; no validity window of its own (it works while the edition's
-    registration is open); limited to `products` if any are given, else to any pass. `email` is
-    who it is meant for; registration cannot bind a code to an address, so it is recorded in the
-    source label for organisers ("sponsor: Acme (jane@acme.example)").
+    registration is open); limited to `products` if any are given, else to any pass; bound to
+    `email`: registration applies it only to the attendee with that address (any case), and the
+    address is also in the source label for organisers ("sponsor: Acme (jane@acme.example)").
     """
     products = list(products)
     if any(p.conference_id != conference.pk for p in products):
         raise ValueError("a voucher can only name passes of its own edition")
     label = f"{source} ({email.strip().lower()})" if email else source
     voucher = Voucher.objects.create(conference=conference, code=_new_code(conference),
-                                     kind=Voucher.Kind.COMPLIMENTARY, value=0, max_uses=1, source=label[:100])
+                                     kind=Voucher.Kind.COMPLIMENTARY, value=0, max_uses=1, source=label[:100],
+                                     for_email=email.strip().lower())
     if products:
         voucher.products.set(products)
     return voucher
@@ -72,7 +73,7 @@ def revoke_voucher(voucher: Voucher, *, now=None) -> bool:
 
     The voucher row is locked as `place_order` locks it, so an order and a revocation never both
     win: whichever comes second sees the other's result. A revoked code is refused at registration
-    as expired.
+    as revoked.
     """
     now = now or timezone.now()
     current = Voucher.objects.select_for_update().get(pk=voucher.pk)
@@ -80,6 +81,6 @@ def revoke_voucher(voucher: Voucher, *, now=None) -> bool:
         return False
     # No uses left and the window closed: either alone refuses the code; both keep it refused even if
     # an organiser later widens one of them by mistake.
-    Voucher.objects.filter(pk=voucher.pk).update(max_uses=0, valid_until=now)
-    voucher.max_uses, voucher.valid_until = 0, now
+    Voucher.objects.filter(pk=voucher.pk).update(max_uses=0, valid_until=now, revoked_at=now)
+    voucher.max_uses, voucher.valid_until, voucher.revoked_at = 0, now, now
     return True

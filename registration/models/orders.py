@@ -257,6 +257,9 @@ class Voucher(models.Model):
     products = models.ManyToManyField(Product, blank=True, related_name="+", verbose_name=_("only for passes"))
     categories = models.ManyToManyField(Category, blank=True, related_name="+", verbose_name=_("only for categories"))
     source = models.CharField(_("source"), max_length=100, blank=True, help_text=_("e.g. sponsor: Acme, volunteer, society"))
+    for_email = models.EmailField(_("only for the attendee with this e-mail"), blank=True,
+                                  help_text=_("Set for complimentary vouchers issued to a person (any case)."))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -107,8 +107,10 @@ def test_revoking_an_unused_pass_closes_the_code_and_frees_the_pass(conference, 
     passes.revoke_pass(first)
     first.refresh_from_db()
     assert passes.status(first) == "revoked"
-    with pytest.raises(VoucherInvalid, match="has expired"):
-        register_with(conference, catalogue, first.voucher.code)
+    with pytest.raises(VoucherInvalid) as refused:
+        register_with(conference, catalogue, first.voucher.code, email="a@acme.example")
+    assert refused.value.message == (f"The code {first.voucher.code} has been revoked. Ask whoever gave it to you for "
+                                     "a new one.")
     assert passes.assign_pass(acme, "c@acme.example").email == "c@acme.example"
     assert passes.passes_in_use(acme) == 2
 
@@ -123,6 +125,60 @@ def test_reassigning_revokes_the_old_code_and_sends_a_new_one(conference, catalo
     with pytest.raises(VoucherInvalid):
         register_with(conference, catalogue, old.voucher.code)
     assert register_with(conference, catalogue, new.voucher.code, email="b@acme.example").total == Decimal("0.00")
+
+
+def test_the_voucher_is_bound_to_the_assigned_address_and_refuses_anyone_else(conference, catalogue, acme):
+    given = passes.assign_pass(acme, "Jane@Acme.example")
+    assert given.voucher.for_email == "jane@acme.example"
+    with pytest.raises(VoucherInvalid) as refused:
+        register_with(conference, catalogue, given.voucher.code, email="someone.else@gmail.example")
+    assert refused.value.message == (f"The code {given.voucher.code} was issued to someone else: it works only when "
+                                     "registering the person whose e-mail address it was sent to.")
+    assert "jane@acme.example" not in refused.value.message
+    given.voucher.refresh_from_db()
+    assert (Order.objects.count(), given.voucher.used, passes.status(given)) == (0, 0, "unused")
+    order = register_with(conference, catalogue, given.voucher.code, email="JANE@acme.EXAMPLE")
+    assert (order.total, order.status) == (Decimal("0.00"), Order.Status.PAID)
+
+
+def test_a_group_order_uses_the_voucher_only_for_the_bound_attendee(conference, catalogue, acme):
+    given = passes.assign_pass(acme, "jane@acme.example")
+    boss = VerifiedUserFactory(email="boss@acme.example")
+    category, full = catalogue.categories[Category.Kind.NON_ACADEMIC], catalogue.products[Product.Kind.FULL]
+    order = registration.place_order(
+        conference=conference, buyer=boss, accept_code_of_conduct=True, voucher_code=given.voucher.code,
+        attendees=[attendee("boss@acme.example", category, full), attendee("jane@acme.example", category, full)])
+    lines = {line.registration.user.email: (line.price, line.discount) for line in order.lines.select_related(
+        "registration__user")}
+    assert lines["jane@acme.example"][1] == lines["jane@acme.example"][0]
+    assert lines["boss@acme.example"][1] == Decimal("0")
+
+
+def test_reassigning_rebinds_the_pass_to_the_new_address(conference, catalogue, acme):
+    old = passes.assign_pass(acme, "a@acme.example")
+    new = passes.reassign_pass(old, "b@acme.example")
+    assert (new.voucher.for_email, new.voucher.revoked_at) == ("b@acme.example", None)
+    with pytest.raises(VoucherInvalid, match="was issued to someone else"):
+        register_with(conference, catalogue, new.voucher.code, email="a@acme.example")
+    with pytest.raises(VoucherInvalid, match="has been revoked"):
+        register_with(conference, catalogue, old.voucher.code, email="b@acme.example")
+    assert Order.objects.count() == 0
+
+
+def test_the_registration_form_says_so_and_changes_nothing(client, conference, catalogue, acme):
+    from tests.registration.test_views import form_data
+
+    given = passes.assign_pass(acme, "jane@acme.example")
+    client.force_login(VerifiedUserFactory(email="mallory@gmail.example"))
+    data = form_data(catalogue.categories[Category.Kind.NON_ACADEMIC], catalogue.products[Product.Kind.FULL],
+                     voucher_code=given.voucher.code.lower())
+    response = client.post("/icml2026/register/", data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["voucher_code"] == [
+        f"The code {given.voucher.code} was issued to someone else: it works only when registering the person whose "
+        "e-mail address it was sent to."]
+    given.voucher.refresh_from_db()
+    assert (Order.objects.count(), given.voucher.used) == (0, 0)
 
 
 def test_a_used_pass_cannot_be_revoked_or_reassigned(conference, catalogue, acme):
@@ -158,7 +214,8 @@ def test_without_a_full_pass_on_sale_the_voucher_is_good_for_any_pass(conference
     Product.objects.filter(kind=Product.Kind.FULL).update(is_active=False)
     given = passes.assign_pass(acme, "a@acme.example")
     assert list(given.voucher.products.all()) == []
-    assert register_with(conference, catalogue, given.voucher.code, kind=Product.Kind.MAIN).total == Decimal("0.00")
+    assert register_with(conference, catalogue, given.voucher.code, email="a@acme.example",
+                         kind=Product.Kind.MAIN).total == Decimal("0.00")
 
 
 # --- The portal pages ----------------------------------------------------------------------------
