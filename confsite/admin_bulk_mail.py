@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -106,6 +106,8 @@ class BulkMailingAdmin(admin.ModelAdmin):
     def _mailing(self, request, pk):
         if not request.user.has_perm("confsite.add_bulkmailing"):
             raise PermissionDenied
+        if pk > 2**63 - 1:  # the URL takes any digits; a database integer does not
+            raise Http404
         return get_object_or_404(BulkMailing.objects.select_related("conference"), pk=pk)
 
     def _context(self, request, mailing, title, **extra):

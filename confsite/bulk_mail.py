@@ -235,7 +235,8 @@ class Plan:
 
 def plan(mailing: BulkMailing) -> Plan:
     """Who gets the mailing, in a stable order (by user id), and who is skipped as unsubscribed."""
-    users = list(User.objects.filter(pk__in=mailing.recipient_ids, is_active=True).order_by("pk"))
+    users = list(User.objects.filter(pk__in=mailing.recipient_ids, is_active=True).order_by("pk")
+                 .only("pk", "email", "language", "first_name", "last_name"))
     skipped_ids = set() if mailing.essential else withdrawn_user_ids(mailing.conference, [u.pk for u in users])
     recipients = [u for u in users if u.pk not in skipped_ids]
     return Plan(recipients, [u for u in users if u.pk in skipped_ids], names_for(mailing.conference, recipients))

@@ -11,20 +11,11 @@ from django.urls import reverse
 from confsite import bulk_mail, consent
 from confsite.models import BulkMailing, ConsentRecord, OutboxEmail
 from registration import services
-from registration.admin import RegistrationAdmin
 from registration.catalogue import build_standard_catalogue
 from tests.factories import ConferenceFactory, VerifiedUserFactory
 from tests.registration.conftest import attendee
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _action_on_the_registration_list(monkeypatch):
-    """The registration admin lists the action; until it does, the tests put it there themselves."""
-    if bulk_mail.compose_bulk_email_action not in RegistrationAdmin.actions:
-        monkeypatch.setattr(RegistrationAdmin, "actions", [*RegistrationAdmin.actions,
-                                                           bulk_mail.compose_bulk_email_action])
 
 
 def register(conference, catalogue, email, badge_name, language=""):
@@ -303,6 +294,8 @@ def test_get_on_queue_changes_nothing(client, chair, people):
                                          recipient_ids=[people[0].user_id])
     assert client.get(reverse("admin:confsite_bulkmailing_queue", args=[mailing.pk])).status_code == 405
     assert client.get(reverse("admin:confsite_bulkmailing_compose", args=[999999])).status_code == 404
+    assert client.get(reverse("admin:confsite_bulkmailing_preview", args=[10**30])).status_code == 404
+    assert client.post(reverse("admin:confsite_bulkmailing_queue", args=[2**63])).status_code == 404
     assert OutboxEmail.objects.filter(purpose="bulk").count() == 0
 
 
