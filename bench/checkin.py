@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -175,7 +176,9 @@ def main() -> None:
 
         def post(token):
             response = client.post(url, {"code": token, "desk": "bench"})
-            assert response.status_code == 200 and b"checkin-admitted" in response.content, response.status_code
+            verdict = re.search(rb'class="checkin-result (checkin-[a-z_]+)', response.content)
+            assert response.status_code == 200 and verdict and verdict[1] == b"checkin-admitted", (
+                response.status_code, verdict and verdict[1], response.content[:300])
 
         print(f"PostgreSQL, {args.registrations} registrations, {args.scans} scans each "
               f"(load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs):")
