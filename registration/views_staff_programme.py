@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,6 +24,7 @@ from schedule.models import Paper, Session, Topic
 
 from . import author_attendance
 
+PAGE_SIZE = 200
 PERMISSIONS = ("schedule.view_paper", "registration.view_registration")
 
 
@@ -83,8 +85,10 @@ def author_attendance_view(request: HttpRequest, edition: Conference) -> HttpRes
             url = reverse("staff_author_attendance", args=[edition.slug])
             query = form.query_string()
             return HttpResponseRedirect(f"{url}?{query}" if query else url)
+    # The counts and the reminders cover every listed paper; the table shows them a page at a time.
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "registration/staff/author_attendance.html", {
-        "edition": edition, "form": form, "rows": rows, "query": form.query_string() if valid else "",
+        "edition": edition, "form": form, "rows": rows, "page": page, "query": form.query_string() if valid else "",
         "reachable_count": sum(len(r.reachable) for r in rows),
         "unreachable_count": sum(len(r.unreachable) for r in rows),
     }, status=200)

@@ -219,3 +219,19 @@ def test_the_page_issues_the_same_queries_for_3_and_for_30_papers(client, confer
     add_unregistered_papers(conference, 27, 3)
     large, rows = count_queries(client, conference)
     assert (large, rows) == (small, 30)
+
+
+def test_the_table_is_paged_while_counts_and_reminders_cover_every_paper(client, conference, catalogue, monkeypatch):
+    from registration import views_staff_programme
+
+    monkeypatch.setattr(views_staff_programme, "PAGE_SIZE", 2)
+    client.force_login(chair("view_paper", "view_registration"))
+    add_unregistered_papers(conference, 5, 0)
+    response = client.get(url(conference), {"page": "3"})
+    assert [row.paper.title for row in response.context["page"].object_list] == ["Extra 004"]
+    assert "5 papers" in response.content.decode()
+    assert "Page 3 of 3" in response.content.decode()
+    assert client.get(url(conference), {"page": "abc"}).context["page"].number == 1
+    assert client.get(url(conference), {"page": "99999999999999999999"}).context["page"].number == 3
+    client.post(url(conference), {"confirm": "yes"})
+    assert OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).count() == 5
