@@ -94,9 +94,9 @@ def _field_path(model: type[models.Model], path: str) -> tuple[str, Callable, st
         # Labels read once per export: get_FOO_display() rebuilds the choices on every call, which for
         # a country (250 translated names) cost 10 ms a row.
         if not labels:
-            labels.update((str(key), label) for key, label in last.flatchoices)
+            labels.update((str(key), str(label)) for key, label in last.flatchoices)
         key = str(getattr(value, "code", value))
-        return str(labels.get(key, value))
+        return labels.get(key, value)
 
     select = "__".join(relations + ([last.name] if last.is_relation else [])) or None
     return header, read, select
