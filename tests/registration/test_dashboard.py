@@ -3,7 +3,7 @@ a fixed number of queries whatever the number of registrations."""
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -201,10 +201,11 @@ def test_the_chart_is_well_formed_svg_with_one_point_per_day(client, conference,
 
 
 def test_the_chart_escapes_its_texts_and_scales_to_round_numbers():
-    day = timezone.localdate()
-    svg = ET.fromstring(str(line_chart([(day, 7)], chart_id="c", title="<b>&", description='"x"', y_label="y")))
+    svg = ET.fromstring(str(line_chart([(date(2026, 7, 6), 7)], chart_id="c", title="<b>&", description='"x"',
+                                       y_label="y")))
     assert svg.find(f"{SVG}title").text == "<b>&"
-    assert len(svg.findall(f".//{SVG}circle")) == 1
+    assert svg.find(f"{SVG}desc").text == '"x"'
+    assert [c.find(f"{SVG}title").text for c in svg.findall(f".//{SVG}circle")] == ["6 Jul 2026: 7"]
     assert [nice_ceiling(v) for v in (0, 1, 3, 7, 10, 11, 140, 9999)] == [1, 1, 5, 10, 10, 20, 200, 10000]
 
 
