@@ -179,18 +179,27 @@ def normalise_need(text: str) -> str:
     return _SPACES.sub(" ", text).strip(" .,;:!").lower()
 
 
-def _needs(conference: Conference, field_name: str) -> list[tuple[str, int]]:
-    """Distinct needs of active registrations with their counts, most frequent first."""
+def _needs(conference: Conference) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Distinct dietary and accessibility needs of active registrations with their counts, most
+    frequent first. One scan: grouped by the (dietary, accessibility) pair, split here."""
     rows = (SensitiveNeeds.objects.filter(registration__conference=conference,
                                           registration__status=Registration.Status.ACTIVE)
-            .annotate(text=Lower(Trim(field_name))).exclude(text="")
-            .values("text").annotate(n=Count("id")).order_by())
-    merged: dict[str, int] = {}
+            .annotate(diet=Lower(Trim("dietary")), access=Lower(Trim("accessibility")))
+            .exclude(diet="", access="")
+            .values("diet", "access").annotate(n=Count("id")).order_by())
+    dietary: dict[str, int] = {}
+    accessibility: dict[str, int] = {}
     for row in rows:
-        key = normalise_need(row["text"])
-        if key:
-            merged[key] = merged.get(key, 0) + row["n"]
-    return sorted(((text[:1].upper() + text[1:], n) for text, n in merged.items()), key=lambda item: (-item[1], item[0]))
+        for text, counts in ((row["diet"], dietary), (row["access"], accessibility)):
+            key = normalise_need(text)
+            if key:
+                counts[key] = counts.get(key, 0) + row["n"]
+
+    def ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
+        return sorted(((text[:1].upper() + text[1:], n) for text, n in counts.items()),
+                      key=lambda item: (-item[1], item[0]))
+
+    return ranked(dietary), ranked(accessibility)
 
 
 def build(conference: Conference, *, with_revenue: bool, with_needs: bool, today: date | None = None) -> Dashboard:
@@ -208,6 +217,5 @@ def build(conference: Conference, *, with_revenue: bool, with_needs: bool, today
     if with_revenue:
         dashboard.revenue = _revenue(conference)
     if with_needs:
-        dashboard.dietary = _needs(conference, "dietary")
-        dashboard.accessibility = _needs(conference, "accessibility")
+        dashboard.dietary, dashboard.accessibility = _needs(conference)
     return dashboard

@@ -296,8 +296,8 @@ def test_the_page_issues_the_same_queries_at_3_and_30_registrations(client, conf
                                   "registration.view_sensitiveneeds"))
     # session, user, edition, permissions (user's, groups'), the sponsor-portal link, then daily,
     # category×pass counts, categories, passes, quotas, queue, outbox, check-ins, payments, refunds,
-    # dietary, accessibility.
-    with django_assert_num_queries(18):
+    # needs (dietary and accessibility together).
+    with django_assert_num_queries(17):
         response = client.get(url(conference))
     assert response.status_code == 200
     assert f'<span class="dash-number" id="dash-total">{size}</span>' in response.content.decode()
