@@ -80,9 +80,9 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("confsite", "0002_bulk_mailing"),
-        ("registration", "0005_checkin_and_days"),
+        ("registration", "0006_voucher_recipient"),
         ("schedule", "0003_published_sessions_are_kept"),
-        ("sponsors", "0003_cv_permission"),
+        ("sponsors", "0007_bind_pass_vouchers"),
     ]
 
     operations = [migrations.RunPython(create_groups, delete_groups)]
