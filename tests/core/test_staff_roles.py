@@ -292,8 +292,10 @@ def test_sponsorship_chairs_cannot_download_cvs_or_see_registrations(client, con
     cv = reverse("sponsor_portal_cv", args=[conference.slug, sponsor.slug, "p-anything"])
     assert client.get(cv).status_code == 404
     for name in ("registration_registration_changelist", "registration_payment_changelist",
-                 "registration_sensitiveneeds_changelist"):
+                 "registration_sensitiveneeds_changelist", "sponsors_recruitmentprofile_changelist"):
         assert (name, client.get(admin_url(name)).status_code) == (name, 403)
+    # The console's own CV download (needs sponsors.view_cv) refuses the chair too.
+    assert client.get(admin_url("sponsors_recruitmentprofile_cv", 1)).status_code == 403
 
 
 # --- Programme chairs ----------------------------------------------------------------------------
