@@ -170,7 +170,7 @@ class RecruitmentProfileAdmin(admin.ModelAdmin):
     def cv_download(self, profile):
         if not profile.cv:
             return "—"
-        url = reverse("admin:sponsors_recruitmentprofile_cv", args=[profile.pk])
+        url = reverse("admin:sponsors_recruitmentprofile_cv", args=[profile.public_id])
         return format_html('<a href="{}">{}</a>', url, _lazy("Download the CV (PDF)"))
 
     @admin.display(description=_lazy("CV"))
@@ -199,13 +199,14 @@ class RecruitmentProfileAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         cv = self.admin_site.admin_view(self.cv_view)
-        return [path("<int:object_id>/cv/", cv, name="sponsors_recruitmentprofile_cv"), *super().get_urls()]
+        # Named by the profile's public id, like everything else about a profile outside its own change page.
+        return [path("<str:public_id>/cv/", cv, name="sponsors_recruitmentprofile_cv"), *super().get_urls()]
 
-    def cv_view(self, request, object_id: int):
+    def cv_view(self, request, public_id: str):
         """The CV, streamed after checking the profile view permission and `sponsors.view_cv`."""
         if not (self.has_view_permission(request) and self._may_download(request)):
             raise PermissionDenied
-        profile = get_object_or_404(RecruitmentProfile.objects.select_related("user"), pk=object_id)
+        profile = get_object_or_404(RecruitmentProfile.objects.select_related("user"), public_id=public_id[:32])
         if not profile.cv:
             raise Http404("No CV.")
         try:

@@ -302,7 +302,7 @@ def test_with_the_cv_permission_the_cv_link_downloads_through_the_checked_view(c
     profile = world.profile(cv=True)
     client.force_login(staff_with("view_recruitmentprofile", "view_cv"))
     page = client.get(reverse("admin:sponsors_recruitmentprofile_change", args=[profile.pk])).content.decode()
-    cv_url = reverse("admin:sponsors_recruitmentprofile_cv", args=[profile.pk])
+    cv_url = reverse("admin:sponsors_recruitmentprofile_cv", args=[profile.public_id])
     assert f'href="{cv_url}"' in page
     assert profile.cv.name not in page and "/media/" not in page
     response = client.get(cv_url)
@@ -317,7 +317,7 @@ def test_without_the_cv_permission_there_is_no_link_and_the_view_is_403(client, 
     profile = world.profile(cv=True)
     client.force_login(staff_with("view_recruitmentprofile"))
     page = client.get(reverse("admin:sponsors_recruitmentprofile_change", args=[profile.pk]))
-    cv_url = reverse("admin:sponsors_recruitmentprofile_cv", args=[profile.pk])
+    cv_url = reverse("admin:sponsors_recruitmentprofile_cv", args=[profile.public_id])
     assert page.status_code == 200
     assert cv_url not in page.content.decode()
     assert "uploaded (downloading it needs the CV permission)" in page.content.decode()
@@ -327,7 +327,7 @@ def test_without_the_cv_permission_there_is_no_link_and_the_view_is_403(client, 
 def test_the_cv_view_needs_the_profile_permission_too_and_staff(client, settings, world, user):
     settings.STAFF_REQUIRE_MFA = True
     profile = world.profile(cv=True)
-    cv_url = reverse("admin:sponsors_recruitmentprofile_cv", args=[profile.pk])
+    cv_url = reverse("admin:sponsors_recruitmentprofile_cv", args=[profile.public_id])
     client.force_login(staff_with("view_cv"))
     assert client.get(cv_url).status_code == 403
     client.force_login(user)
@@ -339,9 +339,10 @@ def test_the_cv_view_needs_the_profile_permission_too_and_staff(client, settings
 def test_the_cv_view_of_a_profile_without_cv_or_unknown_is_404(client, organiser, world):
     profile = world.profile(cv=False)
     client.force_login(organiser)
-    assert client.get(reverse("admin:sponsors_recruitmentprofile_cv", args=[profile.pk])).status_code == 404
-    assert client.get(reverse("admin:sponsors_recruitmentprofile_cv", args=[10**9])).status_code == 404
-    assert client.get(f"/admin/sponsors/recruitmentprofile/{'9' * 30}/cv/").status_code == 404
+    assert client.get(reverse("admin:sponsors_recruitmentprofile_cv", args=[profile.public_id])).status_code == 404
+    assert client.get(reverse("admin:sponsors_recruitmentprofile_cv", args=["0" * 20])).status_code == 404
+    assert client.get(f"/admin/sponsors/recruitmentprofile/{profile.pk}/cv/").status_code == 404
+    assert client.get(f"/admin/sponsors/recruitmentprofile/{'9' * 300}/cv/").status_code == 404
 
 
 def test_the_profile_list_filters_by_graduation_year_and_a_bad_year_is_ignored(client, organiser, world):
