@@ -16,10 +16,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from auditlog.context import set_actor
+from auditlog.mixins import AuditlogHistoryAdminMixin
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.apps import apps
+from django.contrib.admin.utils import unquote
 from django.db.models.signals import pre_save
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 AUDITED: dict[str, list[str]] = {
     "registration.Order": ["status", "total", "currency", "expires_at", "paid_at", "cancelled_at", "needs_attention"],
@@ -56,3 +60,18 @@ def acting_as(user):
     """Attribute the audit entries written inside the block to `user` (outside a request)."""
     with set_actor(user):
         yield
+
+
+class AuditHistoryAdmin(AuditlogHistoryAdminMixin):
+    """An admin's "Audit log" column and page (…/<id>/auditlog/): the object's entries, newest first.
+
+    auditlog's own view fails on an id that names nothing; here that is a 404 like the rest of the
+    admin. Seeing the page needs the view permission of the object, as in auditlog.
+    """
+
+    show_auditlog_history_link = True
+
+    def auditlog_history_view(self, request, object_id, extra_context=None):
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404(_("There is no such record."))
+        return super().auditlog_history_view(request, object_id, extra_context)

@@ -33,11 +33,12 @@ from django.utils.translation import gettext_lazy as _
 
 from confsite import outbox
 from confsite.admin import ViewOnlyAdmin
+from confsite.audit import AuditHistoryAdmin
 from confsite.bulk_mail import compose_bulk_email_action
 from confsite.exports import export_csv, export_xlsx
 from confsite.models import Conference, OutboxEmail
 
-from . import badges, billing, services
+from . import badges, billing, certificates, services
 from .errors import RegistrationError
 from .models import (
     Category,
@@ -512,7 +513,7 @@ def _intermediate(model_admin, request, queryset, template: str, title: str, act
 
 
 @admin.register(Order)
-class OrderAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
+class OrderAdmin(AuditHistoryAdmin, SaveChangedFieldsMixin, admin.ModelAdmin):
     """Orders are placed by attendees; organisers change them only through the actions below.
 
     Record a bank transfer (amount, day, reference; part of what is due is fine), mark paid, cancel,
@@ -737,7 +738,7 @@ class RevokedCheckinTokenInline(ReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
+class RegistrationAdmin(AuditHistoryAdmin, SaveChangedFieldsMixin, admin.ModelAdmin):
     """Profiles are editable; who, what and in which state are not (they follow the order and services).
 
     Category and pass are read-only too: they set the price and the seats taken, which only the
@@ -758,8 +759,10 @@ class RegistrationAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
                                    "openreview_id"]}),
     ]
     inlines = [SensitiveNeedsInline, ProofInline, RevokedCheckinTokenInline, CheckInInline]
-    actions = ["reissue_checkin_code", "print_badges", compose_bulk_email_action, export_csv, export_xlsx]
+    actions = ["reissue_checkin_code", "print_badges", "print_certificates", compose_bulk_email_action, export_csv,
+               export_xlsx]
     print_badges = badges.print_badges  # an action by name, so the badges module's tests find it
+    print_certificates = certificates.print_certificates
     # Never needs, proofs, passport data or the check-in code (confsite.exports refuses those).
     export_fields = ["badge_name", "user__email", "affiliation", "position", "country", "conference__short_name",
                      "category__name", "pass_product__name", "eligibility", "status", "order__reference",
@@ -835,7 +838,7 @@ class ConferenceDayAdmin(EditionScopedAdmin):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(ViewOnlyAdmin):
+class CheckInAdmin(AuditHistoryAdmin, ViewOnlyAdmin):
     """Check-ins are recorded by the desk's scanner page; organisers read (and export) them here."""
 
     list_display = ["checked_in_at", "registration__badge_name", "registration__category", "registration__pass_product",
@@ -877,7 +880,7 @@ class ProofReviewForm(forms.ModelForm):
 
 
 @admin.register(EligibilityProof)
-class EligibilityProofAdmin(admin.ModelAdmin):
+class EligibilityProofAdmin(AuditHistoryAdmin, admin.ModelAdmin):
     """Review proofs of academic or student status.
 
     To reject, staff write the note to the attendee on the proof's page, then either choose "Reject"
@@ -1046,7 +1049,7 @@ class PaymentForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(AuditHistoryAdmin, admin.ModelAdmin):
     list_display = ["created_at", "order", "amount", "currency", "provider", "status", "confirmed_at", "recorded_by"]
     list_filter = ["provider", "status", "order__conference"]
     search_fields = ["order__reference", "external_id", "order__buyer__email"]
@@ -1080,7 +1083,7 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(AuditHistoryAdmin, admin.ModelAdmin):
     list_display = ["created_at", "order", "amount", "currency", "status", "reason", "completed_at"]
     list_filter = ["status", "order__conference"]
     search_fields = ["order__reference", "order__buyer__email", "external_id"]

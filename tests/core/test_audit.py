@@ -225,3 +225,34 @@ def test_an_erased_actor_keeps_their_entries_without_address(minji, catalogue, s
     privacy.erase_user(helper)
     entry = entries(Order, order.pk).filter(actor=helper).get()
     assert (entry.actor_email, entry.remote_addr) == ("", None)
+
+
+def test_an_orders_audit_log_page_shows_who_marked_it_paid(client, staff_user, minji, catalogue):
+    order = place(minji, catalogue)
+    client.force_login(staff_user)
+    client.post(reverse("admin:registration_order_changelist"), {"action": "mark_paid", "_selected_action": [order.pk]})
+    changelist = client.get(reverse("admin:registration_order_changelist")).content.decode()
+    page_url = reverse("admin:registration_order_auditlog", args=[order.pk])
+    assert f'href="{page_url}"' in changelist
+    response = client.get(page_url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert staff_user.email in html
+    assert "pending" in html and "paid" in html
+    assert "Kim Minji" not in html  # the legal name is never recorded
+
+
+@pytest.mark.parametrize("object_id", ["999999", "abc", "9" * 30])
+def test_an_audit_log_page_for_no_record_is_a_404(client, staff_user, object_id):
+    client.force_login(staff_user)
+    assert client.get(f"/admin/registration/order/{object_id}/auditlog/").status_code == 404
+
+
+def test_an_audit_log_page_needs_the_view_permission_of_its_record(client, minji, catalogue):
+    order = place(minji, catalogue)
+    clerk = VerifiedUserFactory(is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_checkin"))
+    client.force_login(clerk)
+    assert client.get(reverse("admin:registration_order_auditlog", args=[order.pk])).status_code == 403
+    clerk.user_permissions.add(Permission.objects.get(codename="view_order"))
+    assert client.get(reverse("admin:registration_order_auditlog", args=[order.pk])).status_code == 200

@@ -351,4 +351,5 @@ def test_the_desk_is_offered_badges_and_exports_but_no_state_changes(rf, confere
     request.user = staff_with("view_registration")
     actions = admin.site._registry[Registration].get_actions(request)
     # bulk e-mail is offered to viewers and checks confsite.add_bulkmailing itself (confsite.bulk_mail)
-    assert sorted(actions) == ["compose_bulk_email_action", "export_csv", "export_xlsx", "print_badges"]
+    assert sorted(actions) == ["compose_bulk_email_action", "export_csv", "export_xlsx", "print_badges",
+                               "print_certificates"]
