@@ -18,6 +18,8 @@ from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _lazy
 
+from confsite.audit import AuditHistoryAdmin
+
 from .models import (
     APIToken,
     InterviewRoom,
@@ -31,7 +33,7 @@ from .models import (
 
 
 @admin.register(Tier)
-class TierAdmin(admin.ModelAdmin):
+class TierAdmin(AuditHistoryAdmin, admin.ModelAdmin):
     list_display = ["name", "conference", "position", "recruitment_access", "access_from", "access_until",
                     "interview_hours", "complimentary_passes", "logo_size"]
     list_filter = ["conference", "recruitment_access", "logo_size"]
@@ -52,7 +54,7 @@ class SponsorMemberInline(admin.TabularInline):
 
 
 @admin.register(Sponsor)
-class SponsorAdmin(admin.ModelAdmin):
+class SponsorAdmin(AuditHistoryAdmin, admin.ModelAdmin):
     list_display = ["name", "tier", "conference", "website", "is_published", "created_at"]
     list_filter = ["conference", "tier", "is_published"]
     search_fields = ["name", "slug"]

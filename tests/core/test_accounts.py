@@ -137,3 +137,14 @@ def test_account_pages_use_the_site_layout(client):
     assert '<link rel="stylesheet" href="/static/css/site.css">' in html
     assert '<nav class="site-nav"' in html
     assert 'name="login"' in html
+
+
+@pytest.mark.django_db
+@override_settings(STAFF_REQUIRE_MFA=True)
+@pytest.mark.parametrize("page", ["staff_check_in", "staff_dashboard", "staff_author_attendance"])
+def test_with_production_settings_staff_pages_also_need_two_factor(client, staff_user, conference, page):
+    client.force_login(staff_user)
+    response = client.get(reverse(page, args=[conference.slug]))
+    assert (response.status_code, response["Location"]) == (302, reverse("mfa_activate_totp"))
+    Authenticator.objects.create(user=staff_user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+    assert client.get(reverse(page, args=[conference.slug])).status_code == 200
