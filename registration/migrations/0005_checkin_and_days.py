@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('date', models.DateField(verbose_name='date')),
                 ('part', models.CharField(choices=[('tutorials', 'Tutorials'), ('main', 'Main conference'), ('workshops', 'Workshops')], max_length=10, verbose_name='part')),
-                ('conference', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days', to='confsite.conference')),
+                ('conference', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conference_days', to='confsite.conference')),
             ],
             options={
                 'verbose_name': 'conference day',

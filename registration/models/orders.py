@@ -514,7 +514,7 @@ class ConferenceDay(models.Model):
         MAIN = "main", _("Main conference")
         WORKSHOPS = "workshops", _("Workshops")
 
-    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="days")
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="conference_days")
     date = models.DateField(_("date"))
     part = models.CharField(_("part"), max_length=10, choices=Part.choices)
 

@@ -277,17 +277,19 @@ def test_it_places_an_order_at_the_current_price(conference, catalogue, full_pas
     assert Quota.objects.get(pk=catalogue.quotas["venue"].pk).held == 1
 
 
-def test_it_places_an_order_in_eight_statements_besides_the_transaction_once_the_catalogue_is_read(conference, catalogue, full_pass, industry):
+def test_it_places_an_order_in_ten_statements_besides_the_transaction_once_the_catalogue_is_read(conference, catalogue, full_pass, industry):
     client_for(VerifiedUserFactory(email="first@example.com")).post(ORDERS, body(email="first@example.com"), format="json")
     client = client_for(VerifiedUserFactory(email="ji@example.com"))
     with CaptureQueriesContext(connection) as queries:
         response = client.post(ORDERS, body(), format="json", HTTP_IDEMPOTENCY_KEY="one")
     assert response.status_code == 201
     # edition with its settings, token, [SET lock_timeout on PostgreSQL], quota lock, quota update, order,
-    # registration, order line, outbox row; plus the transaction's BEGIN and COMMIT where the connection
+    # registration, order line, outbox row, and the audit trail's entries for the new order and
+    # registration (django-auditlog); plus the transaction's BEGIN and COMMIT where the connection
     # reports them.
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
-    expected = 9 if connection.vendor == "postgresql" else 8
+    expected = 11 if connection.vendor == "postgresql" else 10
+    assert sum('"auditlog_logentry"' in q["sql"] for q in queries.captured_queries) == 2
     assert len([s for s in statements if s not in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")]) == expected
 
 
