@@ -114,6 +114,12 @@ def test_the_demo_loads_icml_2026_in_seoul_and_can_run_twice(client):
     assert client.login(email="attendee@confsite.example", password="demo-attendee-2026")
     assert "Paid" in client.get("/icml2026/my-registration/").content.decode()
     assert client.login(email="sponsor@confsite.example", password="demo-sponsor-2026")
+    # ICML 2026's days for the check-in desk: tutorials, main conference, workshops.
+    from registration.models import ConferenceDay
+
+    days = [(str(d.date), d.part) for d in ConferenceDay.objects.filter(conference=icml).order_by("date")]
+    assert days == [("2026-07-06", "tutorials"), ("2026-07-07", "main"), ("2026-07-08", "main"), ("2026-07-09", "main"),
+                    ("2026-07-10", "workshops"), ("2026-07-11", "workshops")]
     # One staff login per role (confsite/roles.py), and the organiser as the only superuser.
     staff = {u.email: u for u in User.objects.filter(is_staff=True).prefetch_related("groups")}
     assert sorted(staff) == ["catering@confsite.example", "desk@confsite.example", "finance@confsite.example",

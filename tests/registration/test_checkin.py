@@ -358,15 +358,3 @@ def test_a_scan_through_the_page_costs_a_fixed_number_of_queries(desk, conferenc
     # sponsor-portal link
     with django_assert_num_queries(13):
         assert desk.post(URL, {"code": minji.checkin_token}).status_code == 200
-
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_demo_edition_has_its_tutorial_main_and_workshop_days():
-    from django.core.management import call_command
-
-    call_command("load_demo", stdout=open("/dev/null", "w"))
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # again: nothing doubles
-    days = [(str(d.date), d.part) for d in ConferenceDay.objects.filter(conference__slug="icml2026").order_by("date")]
-    assert days == [("2026-07-06", "tutorials"), ("2026-07-07", "main"), ("2026-07-08", "main"), ("2026-07-09", "main"),
-                    ("2026-07-10", "workshops"), ("2026-07-11", "workshops")]
