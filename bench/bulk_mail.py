@@ -26,39 +26,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
+from _pg import create_database, django_env, drop_database  # bench/_pg.py
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def env_for(args, var_dir: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("EMAIL_URL", "REDIS_URL")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "confsite.settings", "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-" + uuid.uuid4().hex + uuid.uuid4().hex,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
-        "ALLOWED_HOSTS": "testserver", "SECURE_SSL_REDIRECT": "false", "STAFF_REQUIRE_MFA": "false",
-        "CONFSITE_VAR_DIR": str(var_dir), "STATIC_ROOT": str(var_dir / "static"),
-    })
-    return env
-
-
-def create_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -140,7 +113,7 @@ def main() -> int:
     args = parse_args()
     var_dir = Path(tempfile.mkdtemp(prefix="confsite-bench-bulk-"))
     (var_dir / "static").mkdir()
-    env = env_for(args, var_dir)
+    env = django_env(args.database, var_dir)
     created = False
     try:
         create_database(args.database)

@@ -28,14 +28,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from _pg import create_database, django_env, drop_database  # bench/_pg.py
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DIETARY = ["Vegan", "vegan", " Vegan. ", "Vegetarian", "vegetarian", "Halal", "Kosher", "Gluten-free",
            "gluten-free", "No nuts", "Lactose intolerant"]
 ACCESSIBILITY = ["Wheelchair access", "wheelchair access", "Step-free route", "Sign language interpreter",
@@ -51,33 +51,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one more request")
     return parser.parse_args()
-
-
-def env_for(args, var_dir: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("EMAIL_URL", "REDIS_URL")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "confsite.settings", "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-" + uuid.uuid4().hex + uuid.uuid4().hex,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
-        "ALLOWED_HOSTS": "testserver", "SECURE_SSL_REDIRECT": "false", "STAFF_REQUIRE_MFA": "false",
-        "CONFSITE_VAR_DIR": str(var_dir), "STATIC_ROOT": str(var_dir / "static"),
-    })
-    return env
-
-
-def create_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def fill(count: int):
@@ -186,7 +159,7 @@ def main() -> int:
     args = parse_args()
     var_dir = Path(tempfile.mkdtemp(prefix="confsite-bench-dashboard-"))
     (var_dir / "static").mkdir()
-    env = env_for(args, var_dir)
+    env = django_env(args.database, var_dir)
     created = False
     try:
         create_database(args.database)

@@ -42,8 +42,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from _pg import create_database, drop_database  # bench/_pg.py
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PROFILE = {"legal_name": "Bench Attendee", "affiliation": "KAIST", "position": "engineer", "country": "KR"}
 
 
@@ -100,21 +101,6 @@ def server_env(args, var_dir: Path, queue: str) -> dict:
     else:
         env.pop("REDIS_URL", None)
     return env
-
-
-def create_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def setup_django(env: dict) -> None:
