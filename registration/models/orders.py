@@ -385,6 +385,12 @@ class Registration(models.Model):
                 fields=["conference", "user"], condition=Q(status="active"), name="one_active_registration_per_edition"
             ),
         ]
+        indexes = [
+            # The staff dashboard's counts per day and per category and pass read only this index on
+            # PostgreSQL (an index-only scan); other databases get a plain (conference, status) index.
+            models.Index(fields=["conference", "status"], include=["created_at", "category", "pass_product"],
+                         name="registration_dashboard"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.badge_name} ({self.conference})"
