@@ -232,6 +232,11 @@ CONFSITE_RETENTION = {
     "access_log": env.int("RETENTION_ACCESS_LOG_DAYS", default=365),
 }
 
+# --- Staff dashboard ---------------------------------------------------------------------------
+# Seconds the dashboard's history (registrations per day, by category and pass, revenue, needs) is
+# reused from the cache before it is counted again; 0 counts on every request.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]

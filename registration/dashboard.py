@@ -3,15 +3,23 @@
 Every section is one or two GROUP BY / aggregate queries whatever the edition's size, so the page
 costs the same at 30 and at 10,000 registrations. Sections that show money or health-related data
 are computed only when the caller says the viewer may see them.
+
+The history (registrations per day, by category and pass, revenue, needs) scans whole tables and
+changes slowly, so each of those sections is kept in the cache for DASHBOARD_CACHE_SECONDS and the
+page says when it was counted; the figures organisers act on (quotas, the eligibility queue, the
+outbox, today's check-ins) are counted afresh on every request.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import Lower, Trim, TruncDate
 from django.utils import timezone
@@ -32,6 +40,7 @@ from .models import (
 )
 
 CENTS = Decimal("0.01")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,7 @@ class Dashboard:
     revenue: list[Revenue] | None = None
     dietary: list[tuple[str, int]] | None = None
     accessibility: list[tuple[str, int]] | None = None
+    counted_at: datetime | None = None  # when the oldest cached section was counted
 
     @property
     def cumulative(self) -> list[tuple[date, int]]:
@@ -202,20 +212,62 @@ def _needs(conference: Conference) -> tuple[list[tuple[str, int]], list[tuple[st
     return ranked(dietary), ranked(accessibility)
 
 
-def build(conference: Conference, *, with_revenue: bool, with_needs: bool, today: date | None = None) -> Dashboard:
-    """The dashboard's figures; revenue and needs only when asked for (the view checks permissions)."""
+def _history(conference: Conference, sections: list[str], max_age: int) -> tuple[dict, datetime]:
+    """The slowly changing sections, each from the cache when it is younger than `max_age` seconds,
+    else counted now and cached. One cache round trip to read them all and one to store the missing.
+    Returns the sections by name and when the oldest of them was counted."""
+    compute = {"daily": _daily, "by_category_and_pass": _by_category_and_pass, "revenue": _revenue,
+               "needs": _needs}
+    now = timezone.now()
+    keys = {name: f"confsite:dashboard:v1:{conference.pk}:{name}" for name in sections}
+    cached = {}
+    if max_age > 0:
+        try:
+            cached = cache.get_many(list(keys.values()))
+        except Exception:  # noqa: BLE001 - the cache is a shortcut; without it the page still counts
+            logger.warning("dashboard: the cache could not be read; counting instead", exc_info=True)
+    found, missing = {}, {}
+    for name, key in keys.items():
+        entry = cached.get(key)
+        if entry is not None and (now - entry[0]).total_seconds() < max_age:
+            found[name] = entry
+        else:
+            found[name] = missing[key] = (now, compute[name](conference))
+    if missing and settings.DASHBOARD_CACHE_SECONDS > 0:
+        try:
+            cache.set_many(missing, timeout=settings.DASHBOARD_CACHE_SECONDS)
+        except Exception:  # noqa: BLE001
+            logger.warning("dashboard: the cache could not be written", exc_info=True)
+    return {name: value for name, (_, value) in found.items()}, min(at for at, _ in found.values())
+
+
+def build(conference: Conference, *, with_revenue: bool, with_needs: bool, today: date | None = None,
+          max_age: int | None = None) -> Dashboard:
+    """The dashboard's figures; revenue and needs only when asked for (the view checks permissions).
+
+    The history sections may be up to `max_age` seconds old (DASHBOARD_CACHE_SECONDS by default;
+    0 counts everything now); the rest is always counted now.
+    """
     today = today or timezone.localdate(timezone=conference.tzinfo)
-    daily = _daily(conference)
-    table, passes = _by_category_and_pass(conference)
+    max_age = settings.DASHBOARD_CACHE_SECONDS if max_age is None else max_age
+    sections = ["daily", "by_category_and_pass"]
+    if with_revenue:
+        sections.append("revenue")
+    if with_needs:
+        sections.append("needs")
+    history, counted_at = _history(conference, sections, max_age)
+    daily = history["daily"]
+    table, passes = history["by_category_and_pass"]
     dashboard = Dashboard(
         conference=conference, today=today, total=sum(n for _, n in daily), daily=daily,
         by_category_and_pass=table, passes=passes,
         quotas=[QuotaUse(name, held, size) for name, held, size in
                 Quota.objects.filter(conference=conference).order_by("id").values_list("name", "held", "size")],
         queue=_queue(conference), outbox=_outbox(), checkins_today=_checkins(conference, today),
+        counted_at=counted_at,
     )
     if with_revenue:
-        dashboard.revenue = _revenue(conference)
+        dashboard.revenue = history["revenue"]
     if with_needs:
-        dashboard.dietary, dashboard.accessibility = _needs(conference)
+        dashboard.dietary, dashboard.accessibility = history["needs"]
     return dashboard

@@ -3,7 +3,7 @@ a fixed number of queries whatever the number of registrations."""
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -301,3 +301,82 @@ def test_the_page_issues_the_same_queries_at_3_and_30_registrations(client, conf
         response = client.get(url(conference))
     assert response.status_code == 200
     assert f'<span class="dash-number" id="dash-total">{size}</span>' in response.content.decode()
+
+
+# --- The history is counted at most once a minute ----------------------------------------------
+
+def full_organiser():
+    return staff_with("registration.view_registration", "registration.view_finance",
+                      "registration.view_sensitiveneeds")
+
+
+def test_a_second_visit_within_the_minute_reuses_the_history_but_counts_the_queues_afresh(
+        client, conference, industry, student, full_pass, edition, django_assert_num_queries):
+    client.force_login(full_organiser())
+    client.get(url(conference))
+    newcomer = place(conference, student, full_pass)  # a new registration with a pending proof
+    services.submit_proof(newcomer.registrations.get(),
+                          SimpleUploadedFile("card.pdf", b"%PDF-1.4\n", "application/pdf"), by=newcomer.buyer)
+    # As the first visit, without daily, category×pass counts, categories, passes, payments, refunds
+    # and needs (7 queries).
+    with django_assert_num_queries(10):
+        html = client.get(url(conference)).content.decode()
+    assert '<span class="dash-number" id="dash-total">4</span>' in html
+    assert '<span class="dash-number" id="dash-proofs-pending">2</span>' in html
+
+
+def test_count_again_now_counts_the_history_at_once(client, conference, student, full_pass, edition):
+    client.force_login(full_organiser())
+    assert 'href="/icml2026/staff/dashboard/?fresh=1">Count again now</a>' in client.get(url(conference)).content.decode()
+    place(conference, student, full_pass)
+    html = client.get(url(conference) + "?fresh=1").content.decode()
+    assert '<span class="dash-number" id="dash-total">5</span>' in html
+    # …and the fresh count is what the next visit reuses.
+    assert '<span class="dash-number" id="dash-total">5</span>' in client.get(url(conference)).content.decode()
+
+
+def test_the_history_is_counted_again_once_it_is_a_minute_old(conference, student, full_pass, edition, monkeypatch):
+    first = dashboard.build(conference, with_revenue=True, with_needs=True)
+    place(conference, student, full_pass)
+    assert dashboard.build(conference, with_revenue=True, with_needs=True).total == 4
+    later = first.counted_at + timedelta(seconds=60)
+    monkeypatch.setattr(dashboard.timezone, "now", lambda: later)
+    again = dashboard.build(conference, with_revenue=True, with_needs=True)
+    assert (again.total, again.counted_at) == (5, later)
+
+
+def test_the_page_says_when_the_history_was_counted_in_the_editions_zone(client, conference, edition, monkeypatch):
+    moment = datetime(2026, 7, 7, 1, 2, 3, tzinfo=UTC)  # 10:02:03 in Seoul
+    monkeypatch.setattr(dashboard.timezone, "now", lambda: moment)
+    client.force_login(full_organiser())
+    html = client.get(url(conference)).content.decode()
+    assert "Registrations, money and needs as counted at 10:02:03 KST; seats, queues and check-ins are live." in html
+
+
+def test_no_cache_setting_counts_every_time(conference, student, full_pass, edition, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    dashboard.build(conference, with_revenue=False, with_needs=False)
+    place(conference, student, full_pass)
+    assert dashboard.build(conference, with_revenue=False, with_needs=False).total == 5
+
+
+def test_revenue_cached_for_finance_never_reaches_an_organiser_without_it(client, conference, edition):
+    client.force_login(full_organiser())
+    assert 'id="dash-revenue-section"' in client.get(url(conference)).content.decode()
+    client.force_login(staff_with("registration.view_registration"))
+    html = client.get(url(conference)).content.decode()
+    assert 'id="dash-revenue-section"' not in html
+    assert "2680.00" not in html
+    assert 'id="dash-needs-section"' not in html
+
+
+def test_an_unreachable_cache_means_counting_not_an_error(client, conference, edition, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(dashboard.cache, "get_many", down)
+    monkeypatch.setattr(dashboard.cache, "set_many", down)
+    client.force_login(full_organiser())
+    response = client.get(url(conference))
+    assert response.status_code == 200
+    assert '<span class="dash-number" id="dash-total">4</span>' in response.content.decode()
