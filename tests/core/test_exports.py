@@ -243,3 +243,26 @@ def test_anonymous_people_are_sent_to_log_in(client, conference, catalogue):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
     assert Order.objects.count() == 1
+
+
+def test_rows_with_the_same_values_stay_two_rows_in_a_distinct_selection(rf, staff_user, conference, catalogue):
+    from confsite.exports import rows
+
+    first, second = (place(conference, catalogue).registrations.get() for _ in range(2))
+    Registration.objects.filter(pk__in=[first.pk, second.pk]).update(badge_name="Kim", affiliation="KAIST")
+    registration_admin = admin.site._registry[Registration]
+    queryset = Registration.objects.filter(pk__in=[first.pk, second.pk]).distinct()
+    exported = list(rows(registration_admin, queryset, for_xlsx=False))
+    assert [row[0] for row in exported[1:]] == ["Kim", "Kim"]
+    assert [row[1] for row in exported[1:]] == [first.user.email, second.user.email]
+
+
+def test_a_long_csv_is_streamed_in_pieces_of_whole_rows(client, staff_user, conference, catalogue, monkeypatch):
+    monkeypatch.setattr("confsite.exports.CHUNK", 2)
+    registrations = [place(conference, catalogue).registrations.get() for _ in range(5)]
+    client.force_login(staff_user)
+    response = export(client, "registration", "export_csv", *registrations)
+    pieces = [piece.decode("utf-8") for piece in response.streaming_content]
+    assert [piece.count("\r\n") for piece in pieces] == [2, 2, 2]  # header + 5 rows, two rows a piece
+    rows = list(csv.reader(io.StringIO("".join(pieces)[1:])))
+    assert [row[1] for row in rows[1:]] == [r.user.email for r in registrations]
