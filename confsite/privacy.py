@@ -7,6 +7,11 @@ AppConfig.ready() (see `registration/privacy.py`, `schedule/privacy.py`, `sponso
   number of queries whatever the amount of data;
 - a guard returns a sentence if the account cannot be erased yet (e.g. a registration for an
   edition that has not ended), or None;
+- an identifier returns the person's identifiers that the app knows of (e.g. OpenReview ids on
+  registrations), by kind; all of them, with every e-mail address of the account, are collected in
+  `Erasure.identities` before any eraser runs, so an eraser can find what names the person in
+  another app's records (paper authors matched by e-mail or OpenReview id) even after that app's
+  eraser has blanked them;
 - an eraser deletes or anonymises that app's personal data of the user, inside the erasure's
   transaction, and names the files to delete once it commits;
 - a purge deletes one kind of data of one edition once its retention period has passed.
@@ -46,6 +51,7 @@ SWEEP_EVERY = 3600  # seconds between two retention sweeps
 Exporter = Callable[[User], dict[str, Any]]
 Guard = Callable[[User], "str | None"]
 Eraser = Callable[[User, "Erasure"], None]
+Identifier = Callable[[User], dict[str, set[str]]]
 
 
 @dataclass
@@ -53,6 +59,7 @@ class Contributor:
     exporter: Exporter | None = None
     guard: Guard | None = None
     eraser: Eraser | None = None
+    identifier: Identifier | None = None
 
 
 @dataclass(frozen=True)
@@ -72,9 +79,9 @@ _purges: dict[str, Purge] = {}
 
 
 def register(section: str, *, exporter: Exporter | None = None, guard: Guard | None = None,
-             eraser: Eraser | None = None) -> None:
+             eraser: Eraser | None = None, identifier: Identifier | None = None) -> None:
     """Register an app's part of the export and of the erasure under `section` (its key in the export)."""
-    _contributors[section] = Contributor(exporter, guard, eraser)
+    _contributors[section] = Contributor(exporter, guard, eraser, identifier)
 
 
 def register_purge(kind: str, purge: Purge) -> None:
@@ -141,11 +148,23 @@ def export_user_data(user: User, *, now: datetime | None = None) -> dict[str, An
 
 @dataclass
 class Erasure:
-    """What an erasure did: counts per kind and the private files to delete once it commits."""
+    """What an erasure did: counts per kind and the private files to delete once it commits; and, for the
+    erasers, the identifiers that named the person before anything was erased (`identities["email"]`: every
+    address of the account, lower-cased; `identities["openreview_id"]`: from their registrations)."""
 
     user_id: int
     counts: dict[str, int] = field(default_factory=dict)
     files: list[tuple[Any, str]] = field(default_factory=list)
+    identities: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def emails(self) -> set[str]:
+        return self.identities.get("email", set())
+
+    @property
+    def replacement_email(self) -> str:
+        """The address that takes the place of the person's where a record must stay bound to someone."""
+        return erased_email(self.user_id)
 
     def count(self, kind: str, number: int) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + number
@@ -190,7 +209,8 @@ def erased_email(user_id: int) -> str:
 
 def erase_user(user: User, *, now: datetime | None = None) -> Erasure:
     """Erase or anonymise everything personal about `user`, keeping what the law requires (invoices,
-    credit notes, orders' amounts and payments).
+    credit notes, orders' amounts and payments) and the published programme (the names of paper authors
+    and speakers as published, without their private e-mail and OpenReview id; see schedule/privacy.py).
 
     Guarantees: all or nothing (one transaction); the confirmation e-mail is queued through the outbox
     to the address before it is erased; the account can no longer log in and all its sessions end
@@ -211,8 +231,15 @@ def erase_user(user: User, *, now: datetime | None = None) -> Erasure:
             raise ErasureRefused(reason)
         erasure = Erasure(user.pk)
         address = user.email
-        # Mail about this address written earlier (receipts, reminders) holds names and references: it goes.
-        erasure.count("outbox e-mails", OutboxEmail.objects.filter(recipient=address.lower()).delete()[0])
+        erasure.identities["email"] = {address.strip().lower(), *(
+            e.strip().lower() for e in EmailAddress.objects.filter(user=user).values_list("email", flat=True))}
+        for _section, contributor in sorted(_contributors.items()):
+            if contributor.identifier is not None:
+                for kind, values in contributor.identifier(user).items():
+                    erasure.identities.setdefault(kind, set()).update(v for v in values if v)
+        # Mail to any of the person's addresses written earlier (receipts, reminders) holds names and
+        # references: it goes.
+        erasure.count("outbox e-mails", OutboxEmail.objects.filter(recipient__in=sorted(erasure.emails)).delete()[0])
         subject, text, html = outbox.render_email(
             "confsite/privacy_erasure_email", {"user": user, "site_url": settings.SITE_URL, "erased_at": now},
             user.language)
@@ -235,7 +262,7 @@ def erase_user(user: User, *, now: datetime | None = None) -> Erasure:
         ConsentRecord.objects.create(user=user, purpose=ERASURE_PURPOSE, action=ConsentRecord.Action.WITHDRAWN,
                                      scope={"erased_at": iso(now), "erased": dict(sorted(erasure.counts.items())),
                                             "kept": ["orders", "payments", "refunds", "invoices", "credit notes",
-                                                     "check-ins", "consent ledger"]})
+                                                     "check-ins", "consent ledger", "published authorship"]})
         files = list(erasure.files)
 
         def delete_files() -> None:

@@ -2,20 +2,31 @@
 registrations' personal data, and the retention purges of passport data and eligibility proofs.
 
 Kept on erasure, as the law requires: orders (references, amounts, status, dates), their lines,
-payments, refunds, and the invoices and credit notes (documents, numbers and the recipient printed on
-them). An invoiced order also keeps its billing name, address and tax id: a later credit note must
-be made out to the same recipient. Check-ins stay too (attendance counts), tied to an anonymised
-registration.
+payments (with finance's note and the receipt as issued), refunds (with the policy's reason and, for a
+visa denial, the date the visa was applied for, which justified the amount), and the invoices and credit
+notes (documents, numbers and the recipient printed on them). An invoiced order also keeps its billing
+name, address and tax id: a later credit note must be made out to the same recipient. Check-ins stay
+too (attendance counts), tied to an anonymised registration.
+
+A registration keeps only what accounts for the money and the counts: edition, order, category and
+pass (what was bought, at which rate), status, eligibility (the rate's justification), the dates it
+was made and the code of conduct accepted, and its check-ins. Every profile field is blanked, including
+the quasi-identifiers country and position (with affiliation and the edition they narrow a person down
+to a handful): badge and legal names become "—", affiliation, position, country, pronouns and OpenReview
+id become empty. A voucher bound to one of the person's addresses (a sponsor's complimentary pass) is
+bound to the account's erased address instead: it stays in the sponsor's and the order's books, and
+nobody can use it any more.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from auditlog.context import disable_auditlog
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +45,7 @@ from .models import (
     RevokedCheckinToken,
     SensitiveNeeds,
     VisaLetter,
+    Voucher,
     WaitingListEntry,
     new_checkin_token,
 )
@@ -151,6 +163,12 @@ def guard(user: User) -> str | None:
     return None
 
 
+def identify(user: User) -> dict[str, set[str]]:
+    """The OpenReview ids the person gave on their registrations (they link them to their papers)."""
+    return {"openreview_id": set(Registration.objects.filter(user=user).exclude(openreview_id="")
+                                 .values_list("openreview_id", flat=True))}
+
+
 def erase(user: User, erasure: Erasure) -> None:
     registrations = Registration.objects.filter(user=user)
     proofs = EligibilityProof.objects.filter(registration__in=registrations)
@@ -171,12 +189,35 @@ def erase(user: User, erasure: Erasure) -> None:
     # A printed badge of an erased person admits no one: each registration gets a fresh, unknown token.
     for pk in registrations.values_list("pk", flat=True):
         Registration.objects.filter(pk=pk).update(checkin_token=new_checkin_token())
+    # position and country are required when registering, so "" on a registration means "erased" (lists and
+    # exports show it empty).
     erasure.count("registrations anonymised", registrations.update(
-        badge_name=ERASED_NAME, legal_name=ERASED_NAME, affiliation="", pronouns="", openreview_id=""))
+        badge_name=ERASED_NAME, legal_name=ERASED_NAME, affiliation="", position="", country="", pronouns="",
+        openreview_id=""))
     orders = Order.objects.filter(buyer=user)
     orders.update(invoice_email="", idempotency_key="")
     orders.filter(invoices__isnull=True).update(billing_name="", billing_address="", vat_id="", po_number="")
     erasure.count("waiting-list places", WaitingListEntry.objects.filter(user=user).delete()[0])
+    erasure.count("vouchers unbound", _unbind_vouchers(erasure))
+
+
+def _unbind_vouchers(erasure: Erasure) -> int:
+    """Vouchers bound to one of the person's addresses, or naming it in their source label ("sponsor: Acme
+    (jane@acme.example)"), name the account's erased address instead. Returns how many changed."""
+    emails = sorted(erasure.emails)
+    if not emails:
+        return 0
+    naming = Q(pk__in=[])
+    for email in emails:
+        naming |= Q(for_email__iexact=email) | Q(source__icontains=email)
+    pattern = re.compile("|".join(re.escape(email) for email in emails), re.IGNORECASE)
+    vouchers = list(Voucher.objects.filter(naming).only("pk", "for_email", "source"))
+    for voucher in vouchers:
+        if voucher.for_email.strip().lower() in erasure.emails:
+            voucher.for_email = erasure.replacement_email
+        voucher.source = pattern.sub(erasure.replacement_email, voucher.source)[:100]
+    Voucher.objects.bulk_update(vouchers, ["for_email", "source"])
+    return len(vouchers)
 
 
 # --- Retention -----------------------------------------------------------------------------------
@@ -214,6 +255,6 @@ def purge_proofs(conference: Conference, *, now: datetime, dry_run: bool = False
 
 
 def connect() -> None:
-    privacy.register("registration", exporter=export, guard=guard, eraser=erase)
+    privacy.register("registration", exporter=export, guard=guard, eraser=erase, identifier=identify)
     privacy.register_purge("passport", purge_passports)
     privacy.register_purge("proofs", purge_proofs)

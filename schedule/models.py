@@ -107,7 +107,8 @@ class Author(models.Model):
 
     Two authors are the same person only when their OpenReview ids (or, for authors without one,
     their e-mail addresses) are equal: never by name. Both identifiers are private; public pages
-    use `code`.
+    use `code`. When the person erases their account, both identifiers are blanked and `erased_at`
+    set: the name stays on the papers as published (schedule/privacy.py).
     """
 
     conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="authors")
@@ -117,6 +118,8 @@ class Author(models.Model):
                                      help_text=_("e.g. ~Wei_Zhang3. Private."))
     email = models.EmailField(_("e-mail"), blank=True, help_text=_("Private."))
     search_name = models.CharField(max_length=200, editable=False, default="")
+    erased_at = models.DateTimeField(_("identifiers erased"), null=True, blank=True, editable=False,
+                                     help_text=_("The person erased their account: no e-mail, no OpenReview id."))
 
     class Meta:
         verbose_name = _("author")
@@ -128,7 +131,8 @@ class Author(models.Model):
                                     name="author_unique_openreview_id"),
             models.UniqueConstraint(fields=["conference", "email"], condition=Q(openreview_id="") & ~Q(email=""),
                                     name="author_unique_email_without_openreview_id"),
-            models.CheckConstraint(condition=~Q(openreview_id="") | ~Q(email=""), name="author_has_identity"),
+            models.CheckConstraint(condition=~Q(openreview_id="") | ~Q(email="") | Q(erased_at__isnull=False),
+                                   name="author_has_identity"),
         ]
 
     def __str__(self) -> str:

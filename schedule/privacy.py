@@ -1,18 +1,31 @@
-"""The schedule's part of data protection: a person's stars and calendar feeds.
+"""The schedule's part of data protection: a person's stars and calendar feeds, and what the programme
+holds about them privately.
 
-Paper authorship is not personal data the attendee can erase here: it is the public record of the
-programme (names as published), kept by the programme chairs.
+Paper authorship on erasure. The authors of an accepted paper are part of a published scientific record
+(the proceedings, OpenReview, arXiv, citations): removing or replacing a name would falsify the programme
+and would not take the name out of the world, so the name stays on the paper, with its per-paper
+affiliation and author position, exactly as published. What is private goes: an `Author` matched to the
+person (by any e-mail address of their account, or by an OpenReview id from their registrations — the
+same rule as everywhere else, never by name) loses its e-mail and OpenReview id and is marked
+`erased_at`. Nothing then links the published name to the account: author attendance no longer counts
+them, reminders no longer reach them, and a later paper import cannot match the row (a re-import from
+the submission system creates a fresh author from that system's data, which is the programme chairs'
+record, not this account's). The same holds for a `Speaker` (keynote, invited): the published name and
+biography stay, the private e-mail goes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
+from django.utils import timezone
+
 from confsite import privacy
 from confsite.models import User
 from confsite.privacy import Erasure, iso
 
-from .models import CalendarFeed, Star
+from .models import Author, CalendarFeed, Speaker, Star
 
 
 def export(user: User) -> dict[str, Any]:
@@ -27,9 +40,22 @@ def export(user: User) -> dict[str, Any]:
     }
 
 
+def _by_email(emails: set[str]) -> Q:
+    condition = Q(pk__in=[])
+    for email in sorted(emails):
+        condition |= Q(email__iexact=email)
+    return condition
+
+
 def erase(user: User, erasure: Erasure) -> None:
     erasure.count("stars", Star.objects.filter(user=user).delete()[0])
     erasure.count("calendar feeds", CalendarFeed.objects.filter(user=user).delete()[0])
+    # Every edition: the person may have authored papers in several years.
+    ids = erasure.identities.get("openreview_id", set())
+    authors = Author.objects.filter(_by_email(erasure.emails) | Q(openreview_id__in=sorted(ids)), erased_at__isnull=True)
+    erasure.count("author identifiers",
+                  authors.update(email="", openreview_id="", erased_at=timezone.now()))
+    erasure.count("speaker e-mail addresses", Speaker.objects.filter(_by_email(erasure.emails)).update(email=""))
 
 
 def connect() -> None:

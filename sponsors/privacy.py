@@ -1,6 +1,12 @@
 """Sponsors' part of data protection: a person's recruitment profiles (with what sponsors did with
 them: the person's decisions, interview invitations, and which sponsor read what and when), their
 memberships of sponsor teams, the erasure of all that, and the retention purge of the access log.
+
+On erasure, what the person did as a sponsor's recruiter stays with the sponsor without naming them;
+invitations to join a sponsor's team sent to any of their addresses are deleted; a complimentary pass
+assigned to one of their addresses stays counted against the sponsor's allowance, assigned to the
+account's erased address (its voucher is rebound the same way by registration's eraser, so nobody can
+use it; the sponsor may reassign it).
 """
 
 from __future__ import annotations
@@ -8,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from confsite import consent, privacy
 from confsite.models import Conference, User
@@ -19,6 +25,7 @@ from .models import (
     ComplimentaryPass,
     InterviewSlot,
     Invitation,
+    MemberInvitation,
     RecruitmentProfile,
     ShortlistEntry,
     SponsorDecision,
@@ -89,6 +96,14 @@ def erase(user: User, erasure: Erasure) -> None:
     Invitation.objects.filter(invited_by=user).update(invited_by=None)
     InterviewSlot.objects.filter(booked_by=user).update(booked_by=None)
     ComplimentaryPass.objects.filter(assigned_by=user).update(assigned_by=None)
+    MemberInvitation.objects.filter(invited_by=user).update(invited_by=None)
+    addressed = Q(pk__in=[])
+    for email in sorted(erasure.emails):
+        addressed |= Q(email__iexact=email)
+    erasure.count("sponsor team invitations",
+                  MemberInvitation.objects.filter(addressed | Q(accepted_by=user)).delete()[0])
+    erasure.count("complimentary passes unbound",
+                  ComplimentaryPass.objects.filter(addressed).update(email=erasure.replacement_email))
 
 
 def purge_access_log(conference: Conference, *, now: datetime, dry_run: bool = False) -> PurgeResult:

@@ -4,7 +4,7 @@ the erasure of their account (what is erased, what the law keeps, files, session
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -29,21 +29,31 @@ from registration.models import (
     Registration,
     SensitiveNeeds,
     VisaLetter,
+    Voucher,
     WaitingListEntry,
 )
 from registration.services import AttendeeRequest
-from schedule.models import CalendarFeed, Star
+from schedule.models import Author, CalendarFeed, Star
+from schedule.queries import papers_for_person
+from sponsors import passes
 from sponsors.models import (
     AccessLogEntry,
     InterviewRoom,
     InterviewSlot,
     Invitation,
+    MemberInvitation,
     RecruitmentProfile,
     SponsorDecision,
     SponsorMember,
 )
-from tests.factories import VerifiedUserFactory
-from tests.factories.schedule import SessionFactory
+from tests.factories import ConferenceFactory, VerifiedUserFactory
+from tests.factories.schedule import (
+    AuthorFactory,
+    AuthorshipFactory,
+    PaperFactory,
+    SessionFactory,
+    SpeakerFactory,
+)
 from tests.factories.sponsors import RecruitmentProfileFactory, SponsorFactory
 
 pytestmark = pytest.mark.django_db
@@ -275,6 +285,9 @@ def test_erasure_removes_personal_data_and_keeps_what_the_law_requires(
     letter_pdf = VisaLetter.objects.get(registration=registration).pdf
     cv = RecruitmentProfile.objects.get(user=minji).cv
     old_token = registration.checkin_token
+    registration_before = Registration.objects.values().get(pk=registration.pk)
+    order_before = Order.objects.values().get(pk=order.pk)
+    letter_before = VisaLetter.objects.values().get(registration=registration)
     assert private_file_exists(proof_file) and private_file_exists(letter_pdf) and private_file_exists(cv)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -285,23 +298,34 @@ def test_erasure_removes_personal_data_and_keeps_what_the_law_requires(
     assert (minji.first_name, minji.last_name, minji.is_active, minji.has_usable_password()) == ("", "", False, False)
     assert not EmailAddress.objects.filter(user=minji).exists()
     registration.refresh_from_db()
-    assert (registration.badge_name, registration.legal_name, registration.affiliation, registration.pronouns,
-            registration.openreview_id) == ("—", "—", "", "", "")
+    # What remains of the registration: exactly these fields changed, every other one is as it was
+    # (edition, order, person's anonymous account, category, pass, status, eligibility, dates).
+    registration_after = Registration.objects.values().get(pk=registration.pk)
+    assert registration_after == {**registration_before, "badge_name": "—", "legal_name": "—", "affiliation": "",
+                                  "position": "", "country": "", "pronouns": "", "openreview_id": "",
+                                  "checkin_token": registration.checkin_token}
+    assert (registration_before["position"], registration_before["country"]) == ("phd", "KR")
     assert registration.checkin_token != old_token
     assert not SensitiveNeeds.objects.filter(registration=registration).exists()
     assert not EligibilityProof.objects.filter(registration=registration).exists()
     assert not PassportData.objects.filter(letter__registration=registration).exists()
-    assert list(VisaLetter.objects.filter(registration=registration).values_list("name_on_letter", "pdf")) == [("—", "")]
+    assert VisaLetter.objects.values().get(registration=registration) == {
+        **letter_before, "name_on_letter": "—", "role": "", "pdf": ""}
     assert not RecruitmentProfile.objects.filter(user=minji).exists()
     assert not Star.objects.filter(user=minji).exists() and not CalendarFeed.objects.filter(user=minji).exists()
     assert not AccessLogEntry.objects.filter(profile__user=minji).exists()
     assert not private_file_exists(proof_file) and not private_file_exists(letter_pdf) and not private_file_exists(cv)
     assert erasure.counts == {"outbox e-mails": 2, "eligibility proofs": 1, "dietary and accessibility needs": 1,
                               "passport data": 1, "registrations anonymised": 1, "waiting-list places": 0,
-                              "stars": 1, "calendar feeds": 1, "recruitment profiles": 1, "sponsor memberships": 0,
+                              "vouchers unbound": 0, "stars": 1, "calendar feeds": 1, "author identifiers": 0,
+                              "speaker e-mail addresses": 0, "recruitment profiles": 1, "sponsor memberships": 0,
+                              "sponsor team invitations": 0, "complimentary passes unbound": 0,
                               "e-mail addresses": 1, "two-factor devices": 0, "API tokens": 0}
 
-    # Kept: the order's amounts and status, its payments, the invoice exactly as issued, the check-in.
+    # Kept: the order's amounts and status, its payments, the invoice exactly as issued, the check-in. The
+    # order is invoiced, so its billing details stay (a credit note goes to the same recipient); only the
+    # invoice address and the idempotency key go.
+    assert Order.objects.values().get(pk=order.pk) == {**order_before, "invoice_email": "", "idempotency_key": ""}
     order.refresh_from_db()
     assert (order.status, order.total, order.billing_name, order.billing_address) == (
         "paid", order.total, "Kim Minji Lab", "291 Daehak-ro, Daejeon")
@@ -333,9 +357,20 @@ def test_after_erasure_nothing_personal_is_left_in_the_export(minji, minji_regis
     [invoice] = order.pop("invoices")
     assert (invoice["recipient"]["name"], invoice["recipient"]["email"]) == ("Kim Minji Lab", "minji@kaist.example")
     assert order.pop("billing")["name"] == "Kim Minji Lab"
+    [registration] = data["registration"]["registrations"]
+    assert {k: registration[k] for k in ("badge_name", "legal_name", "affiliation", "position", "country", "pronouns",
+                                         "openreview_id", "needs", "eligibility_proofs", "status", "category",
+                                         "pass")} == {
+        "badge_name": "—", "legal_name": "—", "affiliation": "", "position": "", "country": "", "pronouns": "",
+        "openreview_id": "", "needs": None, "eligibility_proofs": [], "status": "active",
+        "category": "Non-academic", "pass": registration["pass"]}
+    assert [(letter["name_on_letter"], letter["passport"]) for letter in registration["visa_letters"]] == [("—", None)]
+    assert data["account"]["email"] == f"erased-{minji.pk}@erased.invalid"
+    assert (data["account"]["first_name"], data["account"]["last_name"], data["account"]["email_addresses"]) == (
+        "", "", [])
     text = json.dumps(data, default=str)
     for secret in ("Kim Minji", "KIM MINJI", "minji@kaist.example", "M1234567", "vegan", "she/her", "~Kim_Minji1",
-                   "Hello", "KAIST"):
+                   "Hello", "KAIST", '"KR"', '"phd"'):
         assert secret not in text
 
 
@@ -344,6 +379,82 @@ def test_a_recruiter_who_is_erased_leaves_the_sponsors_log_without_a_name(minji,
     assert not SponsorMember.objects.filter(pk=recruiter.pk).exists()
     assert list(AccessLogEntry.objects.filter(profile__user=jun).values_list("user", flat=True)) == [None]
     assert list(Invitation.objects.filter(profile__user=jun).values_list("invited_by", flat=True)) == [None]
+
+
+def test_erasure_keeps_the_published_name_on_papers_and_drops_the_private_identifiers(minji, jun, conference,
+                                                                                       minji_registration,
+                                                                                       jun_registration):
+    EmailAddress.objects.create(user=minji, email="minji.kim@mail.example", verified=True)
+    last_year = ConferenceFactory(slug="icml2025", start_date=date(2025, 7, 13), end_date=date(2025, 7, 19))
+    # Matched by the OpenReview id of her registration, by her account address (any case) in another
+    # edition, and by a secondary address; never by name.
+    by_id = AuthorFactory(conference=conference, name="Kim Minji", openreview_id="~Kim_Minji1",
+                          email="minji@kaist.example")
+    by_address = AuthorFactory(conference=last_year, name="Minji Kim", openreview_id="", email="MINJI@kaist.example")
+    by_secondary = AuthorFactory(conference=last_year, name="M. Kim", openreview_id="~Minji_Kim2",
+                                 email="minji.kim@mail.example")
+    namesake = AuthorFactory(conference=last_year, name="Kim Minji", openreview_id="~Kim_Minji7", email="")
+    jun_author = AuthorFactory(conference=conference, name="Park Jun", openreview_id="~Park_Jun1",
+                               email="jun@snu.example")
+    paper = PaperFactory(conference=conference, title="Erasable models")
+    AuthorshipFactory(paper=paper, author=by_id, position=0, affiliation="KAIST")
+    AuthorshipFactory(paper=paper, author=jun_author, position=1, affiliation="SNU")
+    speaker = SpeakerFactory(conference=conference, name="Minji Kim", email="minji@kaist.example",
+                             biography="Works on forgetting.")
+
+    erasure = privacy.erase_user(minji)
+
+    assert erasure.counts["author identifiers"] == 3
+    assert erasure.counts["speaker e-mail addresses"] == 1
+    rows = {a.pk: (a.name, a.email, a.openreview_id, a.erased_at is not None)
+            for a in Author.objects.filter(pk__in=[by_id.pk, by_address.pk, by_secondary.pk, namesake.pk, jun_author.pk])}
+    assert rows == {by_id.pk: ("Kim Minji", "", "", True), by_address.pk: ("Minji Kim", "", "", True),
+                    by_secondary.pk: ("M. Kim", "", "", True), namesake.pk: ("Kim Minji", "", "~Kim_Minji7", False),
+                    jun_author.pk: ("Park Jun", "jun@snu.example", "~Park_Jun1", False)}
+    # The paper reads as published: same names, order, affiliations and public codes.
+    assert list(paper.authorships.order_by("position").values_list("author__name", "affiliation", "author__code")) == [
+        ("Kim Minji", "KAIST", by_id.code), ("Park Jun", "SNU", jun_author.code)]
+    speaker.refresh_from_db()
+    assert (speaker.name, speaker.biography, speaker.email) == ("Minji Kim", "Works on forgetting.", "")
+    # Nothing links the paper to anybody's account any more, and no reminder can reach her.
+    assert list(papers_for_person(conference, openreview_ids=["~Kim_Minji1"], emails=["minji@kaist.example"])) == []
+
+
+def test_passes_vouchers_and_team_invitations_for_the_persons_addresses_name_the_erased_address(
+        minji, conference, catalogue, acme):
+    complimentary = passes.assign_pass(acme, "Minji@KAIST.example")
+    other = passes.assign_pass(acme, "rita@acme.example")
+    invited = MemberInvitation.objects.create(sponsor=acme, email="minji@kaist.example")
+    kept_invitation = MemberInvitation.objects.create(sponsor=acme, email="rita@acme.example", invited_by=minji)
+
+    erasure = privacy.erase_user(minji)
+
+    erased = f"erased-{minji.pk}@erased.invalid"
+    assert (erasure.counts["complimentary passes unbound"], erasure.counts["vouchers unbound"],
+            erasure.counts["sponsor team invitations"]) == (1, 1, 1)
+    complimentary.refresh_from_db()
+    voucher = Voucher.objects.get(pk=complimentary.voucher_id)
+    assert (complimentary.email, complimentary.revoked_at, voucher.for_email, voucher.source, voucher.max_uses) == (
+        erased, None, erased, f"sponsor: Acme ({erased})", 1)
+    other.refresh_from_db()
+    assert (other.email, Voucher.objects.get(pk=other.voucher_id).source) == (
+        "rita@acme.example", "sponsor: Acme (rita@acme.example)")
+    assert not MemberInvitation.objects.filter(pk=invited.pk).exists()
+    kept_invitation.refresh_from_db()
+    assert (kept_invitation.email, kept_invitation.invited_by) == ("rita@acme.example", None)
+
+
+def test_mail_to_any_of_the_persons_addresses_is_deleted(minji, jun):
+    EmailAddress.objects.create(user=minji, email="minji.kim@mail.example", verified=True)
+    for recipient in ("minji.kim@mail.example", "minji@kaist.example", "jun@snu.example"):
+        OutboxEmail.objects.create(purpose="test", object_key=recipient, recipient=recipient, subject="Hi",
+                                   body_text="Hello Minji")
+
+    erasure = privacy.erase_user(minji)
+
+    assert erasure.counts["outbox e-mails"] == 2
+    assert sorted(OutboxEmail.objects.values_list("purpose", "recipient")) == [
+        ("account.erasure", "minji@kaist.example"), ("test", "jun@snu.example")]
 
 
 def test_erasure_ends_every_session_of_the_person(client, minji, minji_registration):
