@@ -2,8 +2,14 @@
 
 The core knows nothing of the apps: each app registers a cloner here (from its AppConfig.ready) that
 copies its part of an edition. `clone_edition` creates the new Conference and runs every cloner in
-ONE transaction, so a refusal anywhere leaves nothing behind. Cloners copy structure only, never
-anything about a person (orders, registrations, profiles, sponsors' members).
+ONE transaction, so a refusal anywhere leaves nothing behind. Cloners copy configuration only, never
+anything about a person or issued to one (orders, registrations, vouchers, profiles, sponsors and
+their members): see each app's cloning.py for its list of what is and is not copied.
+
+The core's own per-edition records are not copied either: the e-mail outbox and bulk e-mails are
+messages to people, the consent ledger is people's decisions, and consent texts are left out on
+purpose — publishing the terms of an edition (e.g. of sharing profiles with its sponsors) is what
+opens that processing for the edition, so it stays a deliberate act of the organisers for each year.
 """
 
 from __future__ import annotations

@@ -2,8 +2,14 @@
 
 Copied: registration settings (with the new order prefix and a fresh catalogue version), categories,
 quotas (no seats held), passes and add-ons with their quotas, price periods and prices (deadlines
-shifted), eligibility domains and conference days (shifted). Never copied: orders, registrations,
-vouchers, waiting lists, proofs — anything about a person or a deal.
+shifted), eligibility domains, conference days (shifted) and the refund policy (its dates shifted).
+
+Never copied: orders, registrations, waiting lists, proofs, visa letters, invoices and their numbering
+(each edition's series starts at 1) — anything about a person or a deal. Vouchers are deliberately not
+copied either: each one was issued to someone (a person, a sponsor's complimentary pass, a society's
+group deal, often bound to an e-mail address and named in its source label), its code was sent to them,
+and its uses count against last year's deal. A copy would hand last year's recipients valid codes
+for the new edition and carry their addresses along; the new edition's vouchers are issued anew.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from .models import (
     PricePeriod,
     Product,
     Quota,
+    RefundPolicy,
     RegistrationSettings,
 )
 from .models.orders import new_catalogue_version
@@ -74,8 +81,15 @@ def clone_registration(context: CloneContext) -> dict[str, int]:
     days = [_copy(d, conference_id=target.pk, date=context.shift_date(d.date))
             for d in ConferenceDay.objects.filter(conference=source)]
     ConferenceDay.objects.bulk_create(days)
+    policies = [
+        _copy(policy, conference_id=target.pk, full_refund_until=context.shift_datetime(policy.full_refund_until),
+              fee_until=context.shift_datetime(policy.fee_until),
+              visa_denial_applied_before=context.shift_date(policy.visa_denial_applied_before))
+        for policy in RefundPolicy.objects.filter(conference=source)
+    ]
+    RefundPolicy.objects.bulk_create(policies)
     return {
         "categories": len(categories), "quotas": len(quotas), "passes and add-ons": len(products),
         "price periods": len(periods), "prices": len(prices), "eligibility domains": len(domains),
-        "conference days": len(days),
+        "conference days": len(days), "refund policies": len(policies),
     }

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from confsite.cloning import CloneError, clone_edition
-from confsite.models import Conference
+from confsite.models import Conference, ConsentText, OutboxEmail
 from registration import services
 from registration.catalogue import build_standard_catalogue
 from registration.models import (
@@ -21,14 +21,19 @@ from registration.models import (
     PricePeriod,
     Product,
     Quota,
+    RefundPolicy,
     Registration,
     RegistrationSettings,
+    Voucher,
 )
 from registration.pricing import end_of_day_aoe
-from schedule.models import Paper, Room, Session
-from sponsors.models import RecruitmentProfile, Sponsor, SponsorMember, Tier
+from schedule import cloning as schedule_cloning
+from schedule.models import Paper, Room, Session, Topic
+from sponsors import cloning as sponsors_cloning
+from sponsors import passes
+from sponsors.models import ComplimentaryPass, InterviewRoom, RecruitmentProfile, Sponsor, SponsorMember, Tier
 from tests.factories import ConferenceFactory, VerifiedUserFactory
-from tests.factories.schedule import PaperFactory, RoomFactory, SessionFactory
+from tests.factories.schedule import PaperFactory, RoomFactory, SessionFactory, TopicFactory
 from tests.factories.sponsors import (
     RecruitmentProfileFactory,
     SponsorFactory,
@@ -58,15 +63,28 @@ def source():
                 access_until=None)
     RoomFactory(conference=conference, name="Hall E", board_prefix="E", board_start=1001, capacity=3000)
     RoomFactory(conference=conference, name="Room 301")
+    TopicFactory(conference=conference, name="Reinforcement learning", slug="reinforcement-learning")
+    TopicFactory(conference=conference, name="최적화", slug="최적화")
+    InterviewRoom.objects.create(conference=conference, name="Interview room 1", location="COEX 3F, next to 301")
+    RefundPolicy.objects.create(conference=conference, full_refund_until=datetime(2026, 5, 31, 14, 59, tzinfo=UTC),
+                                fee_until=datetime(2026, 6, 30, 14, 59, tzinfo=UTC), fee_percent="20.00",
+                                fee_minimum="50.00", visa_denial_applied_before=date(2026, 6, 1))
+    ConsentText.objects.create(conference=conference, purpose="recruitment", version="1",
+                               text="Share my profile with the ICML 2026 sponsors named.")
     # Personal data and one year's programme: none of it may travel.
     buyer = VerifiedUserFactory()
     services.place_order(conference=conference, buyer=buyer, accept_code_of_conduct=True,
                          attendees=[attendee(buyer.email, catalogue.categories["non_academic"],
                                              catalogue.products["full"], addons=[catalogue.products["social"]])])
-    SponsorMemberFactory(sponsor=SponsorFactory(conference=conference, tier=Tier.objects.get(name="Diamond")))
+    acme = SponsorFactory(conference=conference, name="Acme", tier=Tier.objects.get(name="Diamond"))
+    SponsorMemberFactory(sponsor=acme)
     RecruitmentProfileFactory(conference=conference)
     SessionFactory(conference=conference, room=Room.objects.get(name="Hall E"))
     PaperFactory(conference=conference)
+    # Vouchers are issued to someone: a person's complimentary pass, and a society's group deal.
+    passes.assign_pass(acme, "jane@acme.example")
+    Voucher.objects.create(conference=conference, code="SOCIETY-10", kind=Voucher.Kind.PERCENT, value=10, max_uses=50,
+                           source="society: IMLS members")
     return conference
 
 
@@ -78,7 +96,8 @@ def clone(source, slug="icml2027", prefix="ICML27"):
 def test_it_copies_the_structure_with_exact_counts(source):
     target, report = clone(source)
     assert report == {"categories": 3, "quotas": 2, "passes and add-ons": 7, "price periods": 3, "prices": 51,
-                      "eligibility domains": 7, "conference days": 6, "rooms": 2, "sponsorship tiers": 2}
+                      "eligibility domains": 7, "conference days": 6, "refund policies": 1, "rooms": 2, "topics": 2,
+                      "sponsorship tiers": 2, "interview rooms": 1}
     assert Category.objects.filter(conference=target).count() == 3
     assert Product.objects.filter(conference=target).count() == 7
     assert Price.objects.filter(product__conference=target).count() == 51
@@ -109,6 +128,31 @@ def test_it_shifts_every_date_by_the_difference_of_first_days(source):
     assert (settings.order_prefix, settings.name_change_deadline, str(settings.tax_rate)) == (
         "ICML27", datetime(2027, 7, 6, 15, 0, tzinfo=UTC), "10.00")
     assert settings.catalogue_version != old.catalogue_version
+
+
+def test_it_copies_the_topics_the_refund_policy_and_the_interview_rooms(source):
+    target, _ = clone(source)
+    assert list(Topic.objects.filter(conference=target).order_by("slug").values_list("name", "slug")) == [
+        ("Reinforcement learning", "reinforcement-learning"), ("최적화", "최적화")]
+    assert Topic.objects.filter(conference=source).count() == 2
+    policy = RefundPolicy.objects.get(conference=target)
+    assert (policy.full_refund_until, policy.fee_until, str(policy.fee_percent), str(policy.fee_minimum),
+            policy.visa_denial_applied_before) == (
+        datetime(2027, 6, 6, 14, 59, tzinfo=UTC), datetime(2027, 7, 6, 14, 59, tzinfo=UTC), "20.00", "50.00",
+        date(2027, 6, 7))
+    assert list(InterviewRoom.objects.filter(conference=target).values_list("name", "location")) == [
+        ("Interview room 1", "COEX 3F, next to 301")]
+
+
+@pytest.mark.parametrize(("model", "copied", "not_copied"), [
+    (Room, schedule_cloning.ROOM_FIELDS, {"id", "conference"}),
+    (Topic, schedule_cloning.TOPIC_FIELDS, {"id", "conference"}),
+    (Tier, sponsors_cloning.TIER_FIELDS, {"id", "conference", "access_from", "access_until"}),  # shifted
+    (InterviewRoom, sponsors_cloning.INTERVIEW_ROOM_FIELDS, {"id", "conference"}),
+])
+def test_every_field_of_a_copied_model_is_copied(model, copied, not_copied):
+    # A field added to these models later must be added to the cloner's list (or consciously left out here).
+    assert {f.name for f in model._meta.concrete_fields} == set(copied) | not_copied
 
 
 def test_it_remaps_quotas_and_prices_to_the_new_edition(source):
@@ -145,9 +189,30 @@ def test_it_copies_nothing_personal_and_no_programme(source):
     assert (Order.objects.count(), Registration.objects.count(), SponsorMember.objects.count()) == (1, 1, 1)
 
 
+def test_vouchers_are_not_copied_nor_anything_issued_to_a_person(source):
+    target, _ = clone(source)
+    # Each voucher was issued to someone (and often bound to their address): the new edition issues its own.
+    assert sorted(Voucher.objects.filter(conference=source).values_list("source", flat=True)) == [
+        "society: IMLS members", "sponsor: Acme (jane@acme.example)"]
+    assert Voucher.objects.filter(conference=target).count() == 0
+    assert ComplimentaryPass.objects.filter(sponsor__conference=target).count() == 0
+    # Nor the terms of consent: publishing them opens sharing with the new edition's sponsors.
+    assert ConsentText.objects.filter(conference=target).count() == 0
+    assert OutboxEmail.objects.filter(conference=target).count() == 0
+    # No text field of any new row holds an e-mail address or a person's name.
+    new_rows = [*Category.objects.filter(conference=target).values(), *Product.objects.filter(conference=target).values(),
+                *RegistrationSettings.objects.filter(conference=target).values(),
+                *RefundPolicy.objects.filter(conference=target).values(), *Room.objects.filter(conference=target).values(),
+                *Topic.objects.filter(conference=target).values(), *Tier.objects.filter(conference=target).values(),
+                *InterviewRoom.objects.filter(conference=target).values()]
+    text = repr(new_rows)
+    assert "@" not in text and "jane" not in text
+
+
 def totals():
     return (Conference.objects.count(), Category.objects.count(), Product.objects.count(), Price.objects.count(),
-            Quota.objects.count(), Room.objects.count(), Tier.objects.count(), RegistrationSettings.objects.count())
+            Quota.objects.count(), Room.objects.count(), Tier.objects.count(), RegistrationSettings.objects.count(),
+            Topic.objects.count(), RefundPolicy.objects.count(), InterviewRoom.objects.count())
 
 
 def test_a_second_clone_with_the_same_slug_is_refused_and_creates_nothing(source):
@@ -204,7 +269,8 @@ def test_the_admin_action_shows_a_form_then_clones(client, source, staff_user):
     assert response["Location"] == reverse("admin:confsite_conference_change", args=[target.pk])
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         "ICML 2027 was created from ICML 2026 (3 categories, 2 quotas, 7 passes and add-ons, 3 price periods, "
-        "51 prices, 7 eligibility domains, 6 conference days, 2 rooms, 2 sponsorship tiers). It is not the current edition."]
+        "51 prices, 7 eligibility domains, 6 conference days, 1 refund policies, 2 rooms, 2 topics, "
+        "2 sponsorship tiers, 1 interview rooms). It is not the current edition."]
 
 
 def test_the_admin_action_refuses_a_taken_slug_with_a_message(client, source, staff_user):
