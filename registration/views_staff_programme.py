@@ -70,14 +70,15 @@ class AuthorAttendanceFilter(forms.Form):
 def author_attendance_view(request: HttpRequest, edition: Conference) -> HttpResponse:
     form = AuthorAttendanceFilter(edition, request.POST if request.method == "POST" else request.GET)
     valid = form.is_valid()
-    rows = author_attendance.papers_without_registered_author(edition, **(form.filters() if valid else {}))
+    # Unevaluated: the reminders walk all of it in batches, the page counts it and fetches one slice.
+    papers = author_attendance.papers_without_registered_author(edition, **(form.filters() if valid else {}))
     if request.method == "POST":
         if not valid:
             messages.error(request, _("The filters are not valid, so no reminder was sent; choose them again."))
         elif request.POST.get("confirm") != "yes":
             messages.error(request, _("Tick the confirmation box to send the reminders; nothing was sent."))
         else:
-            result = author_attendance.send_reminders(edition, rows, day=timezone.localdate(timezone=edition.tzinfo))
+            result = author_attendance.send_reminders(edition, papers, day=timezone.localdate(timezone=edition.tzinfo))
             messages.success(request, _(
                 "Reminders: %(queued)d queued, %(already)d sent earlier today (not repeated), %(unreachable)d "
                 "authors without an e-mail address.") % {"queued": result.queued, "already": result.already,
@@ -85,10 +86,14 @@ def author_attendance_view(request: HttpRequest, edition: Conference) -> HttpRes
             url = reverse("staff_author_attendance", args=[edition.slug])
             query = form.query_string()
             return HttpResponseRedirect(f"{url}?{query}" if query else url)
-    # The counts and the reminders cover every listed paper; the table shows them a page at a time.
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The counts and the reminders cover every listed paper; the table shows them a page at a time, and
+    # only that page's papers are fetched with their authors.
+    totals = author_attendance.totals(papers)
+    paginator = Paginator(author_attendance.with_authors(papers), PAGE_SIZE)
+    paginator.count = totals.papers  # known from the aggregate: spares the paginator its own COUNT query
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = rows = author_attendance.paper_rows(page.object_list)
     return render(request, "registration/staff/author_attendance.html", {
         "edition": edition, "form": form, "rows": rows, "page": page, "query": form.query_string() if valid else "",
-        "reachable_count": sum(len(r.reachable) for r in rows),
-        "unreachable_count": sum(len(r.unreachable) for r in rows),
+        "paper_count": totals.papers, "reachable_count": totals.reachable, "unreachable_count": totals.unreachable,
     }, status=200)

@@ -10,9 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from confsite.models import OutboxEmail
-from registration import services
-from registration.author_attendance import REMINDER_PURPOSE, papers_without_registered_author, send_reminders
+from confsite.models import OutboxEmail, User
+from registration import author_attendance, services
+from registration.author_attendance import (
+    REMINDER_PURPOSE,
+    paper_rows,
+    papers_without_registered_author,
+    send_reminders,
+    with_authors,
+)
 from registration.catalogue import build_standard_catalogue
 from schedule.models import Paper
 from tests.factories import ConferenceFactory, VerifiedUserFactory
@@ -76,8 +82,12 @@ def titles(rows):
     return [row.paper.title for row in rows]
 
 
+def listed(conference, **filters):
+    return [p.title for p in papers_without_registered_author(conference, **filters)]
+
+
 def test_it_lists_exactly_the_papers_without_a_registered_author(programme):
-    rows = papers_without_registered_author(programme)
+    rows = paper_rows(with_authors(papers_without_registered_author(programme)))
     assert titles(rows) == ["Delta", "Epsilon", "Gamma"]
     epsilon = rows[1]
     assert [a.name for a in epsilon.reachable] == ["Eve"]
@@ -85,14 +95,54 @@ def test_it_lists_exactly_the_papers_without_a_registered_author(programme):
 
 
 def test_it_filters_by_track_topic_and_session(programme):
-    assert titles(papers_without_registered_author(programme, decision="oral")) == ["Delta"]
+    assert listed(programme, decision="oral") == ["Delta"]
     topic = TopicFactory(conference=programme, name="Optimisation", slug="optimisation")
     Paper.objects.get(title="Gamma").topics.add(topic)
-    assert titles(papers_without_registered_author(programme, topic=topic)) == ["Gamma"]
+    assert listed(programme, topic=topic) == ["Gamma"]
     session = SessionFactory(conference=programme, kind="poster")
     PresentationFactory(session=session, paper=Paper.objects.get(title="Epsilon"))
     PresentationFactory(session=session, paper=Paper.objects.get(title="Alpha"))
-    assert titles(papers_without_registered_author(programme, session=session)) == ["Epsilon"]
+    assert listed(programme, session=session) == ["Epsilon"]
+
+
+def test_an_author_whose_email_differs_in_case_and_spaces_counts_as_registered(conference, catalogue):
+    paper(conference, "Hana's", AuthorFactory(conference=conference, openreview_id="", email=" HANA@Example.org "))
+    paper(conference, "Ivo's", AuthorFactory(conference=conference, openreview_id="", email="ivo@example.org"))
+    paper(conference, "Nobody's", AuthorFactory(conference=conference, openreview_id="", email="nobody@example.org"))
+    register(conference, catalogue, "hana@example.org")
+    ivo = register(conference, catalogue, "ivo@example.org").registrations.get()
+    # An address stored before addresses were lower-cased on sign-up.
+    User.objects.filter(pk=ivo.user_id).update(email="  Ivo@EXAMPLE.org")
+    assert listed(conference) == ["Nobody's"]
+
+
+def test_a_name_alone_never_matches(conference, catalogue):
+    paper(conference, "Named", AuthorFactory(conference=conference, name="Kim Minji", openreview_id="~Kim_M1",
+                                             email="kim@uni.example"))
+    register(conference, catalogue, "minji@other.example")  # badge and legal name "Kim Minji"
+    assert listed(conference) == ["Named"]
+
+
+def test_a_cancelled_registration_does_not_count(conference, catalogue):
+    paper(conference, "Cancelled", AuthorFactory(conference=conference, openreview_id="~Cai_C1",
+                                                 email="cai@x.example"))
+    paper(conference, "Active", AuthorFactory(conference=conference, openreview_id="~Act_A1", email="act@x.example"))
+    services.cancel_order(register(conference, catalogue, "cai@x.example", openreview_id="~Cai_C1"))
+    register(conference, catalogue, "act@x.example", openreview_id="~Act_A1")
+    assert listed(conference) == ["Cancelled"]
+
+
+def test_a_registration_at_another_edition_does_not_count(conference, catalogue):
+    other = ConferenceFactory(slug="icml2025", short_name="ICML 2025")
+    other_catalogue = build_standard_catalogue(other, early_until=date(2030, 1, 1), regular_until=date(2030, 2, 1),
+                                               order_prefix="ICML25")
+    paper(conference, "Last year's author", AuthorFactory(conference=conference, openreview_id="~Lia_L1",
+                                                          email="lia@x.example"))
+    paper(conference, "This year's author", AuthorFactory(conference=conference, openreview_id="~Tom_T1",
+                                                          email="tom@x.example"))
+    register(other, other_catalogue, "lia@x.example", openreview_id="~Lia_L1")
+    register(conference, catalogue, "other-address@x.example", openreview_id="~Tom_T1")
+    assert listed(conference) == ["Last year's author"]
 
 
 def test_reminders_go_once_per_paper_author_and_day(programme):
@@ -204,27 +254,64 @@ def add_unregistered_papers(conference, n, start):
               AuthorFactory(conference=conference, email=""))
 
 
-def count_queries(client, conference):
+def count_queries(client, conference, **params):
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(url(conference))
+        response = client.get(url(conference), params)
     assert response.status_code == 200
     return len(queries), len(response.context["rows"])
+
+
+# The page: session, user, the user's and their groups' permissions, the edition, the totals (one aggregate),
+# the page of papers, their authorships with authors, the base template's sponsor-membership check, and
+# the filter form's topics and sessions. None of them grows with the number of papers or registrations.
+PAGE_QUERIES = 11
 
 
 def test_the_page_issues_the_same_queries_for_3_and_for_30_papers(client, conference, catalogue):
     client.force_login(chair("view_paper", "view_registration"))
     add_unregistered_papers(conference, 3, 0)
-    small, rows = count_queries(client, conference)
-    assert rows == 3
+    register(conference, catalogue, "someone@x.example")
+    assert count_queries(client, conference) == (PAGE_QUERIES, 3)
     add_unregistered_papers(conference, 27, 3)
-    large, rows = count_queries(client, conference)
-    assert (large, rows) == (small, 30)
+    for n in range(3):
+        register(conference, catalogue, f"someone{n}@x.example")
+    assert count_queries(client, conference) == (PAGE_QUERIES, 30)
+
+
+def test_a_later_page_issues_the_same_queries_as_the_first(client, conference, catalogue, monkeypatch):
+    from registration import views_staff_programme
+
+    monkeypatch.setattr(views_staff_programme, "PAGE_SIZE", 10)
+    client.force_login(chair("view_paper", "view_registration"))
+    add_unregistered_papers(conference, 30, 0)
+    assert count_queries(client, conference) == (PAGE_QUERIES, 10)
+    assert count_queries(client, conference, page="3") == (PAGE_QUERIES, 10)
+
+
+def test_page_2_shows_the_next_papers_while_the_counts_cover_every_paper(client, conference, catalogue, monkeypatch):
+    from registration import views_staff_programme
+
+    monkeypatch.setattr(views_staff_programme, "PAGE_SIZE", 2)
+    client.force_login(chair("view_paper", "view_registration"))
+    add_unregistered_papers(conference, 5, 0)
+    response = client.get(url(conference), {"page": "2"})
+    assert titles(response.context["page"].object_list) == ["Extra 002", "Extra 003"]
+    assert titles(response.context["rows"]) == ["Extra 002", "Extra 003"]
+    assert [a.email for a in response.context["rows"][0].reachable] == ["x2@x.example"]
+    body = response.content.decode()
+    assert "5 papers" in body
+    assert "Page 2 of 3" in body
+    assert [title in body for title in ("Extra 001", "Extra 002", "Extra 003", "Extra 004")] == [
+        False, True, True, False]
+    assert (response.context["paper_count"], response.context["reachable_count"],
+            response.context["unreachable_count"]) == (5, 5, 5)
 
 
 def test_the_table_is_paged_while_counts_and_reminders_cover_every_paper(client, conference, catalogue, monkeypatch):
     from registration import views_staff_programme
 
     monkeypatch.setattr(views_staff_programme, "PAGE_SIZE", 2)
+    monkeypatch.setattr(author_attendance, "REMINDER_CHUNK", 2)
     client.force_login(chair("view_paper", "view_registration"))
     add_unregistered_papers(conference, 5, 0)
     response = client.get(url(conference), {"page": "3"})
@@ -233,5 +320,27 @@ def test_the_table_is_paged_while_counts_and_reminders_cover_every_paper(client,
     assert "Page 3 of 3" in response.content.decode()
     assert client.get(url(conference), {"page": "abc"}).context["page"].number == 1
     assert client.get(url(conference), {"page": "99999999999999999999"}).context["page"].number == 3
-    client.post(url(conference), {"confirm": "yes"})
-    assert OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).count() == 5
+    response = client.post(url(conference), {"confirm": "yes"})
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Reminders: 5 queued, 0 sent earlier today (not repeated), 5 authors without an e-mail address."]
+    # Papers on pages 2 and 3, and in the second and third batch, are reminded too.
+    assert sorted(OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).values_list("recipient", flat=True)) == [
+        "x0@x.example", "x1@x.example", "x2@x.example", "x3@x.example", "x4@x.example"]
+
+
+def count_reminder_queries(conference, day):
+    with CaptureQueriesContext(connection) as queries:
+        result = send_reminders(conference, papers_without_registered_author(conference), day=day, chunk_size=10)
+    return len(queries), result.queued, result.already
+
+
+def test_reminders_take_the_same_queries_per_batch_for_3_and_for_30_papers(conference, catalogue):
+    # A batch: savepoint, its papers, their authorships with authors, the reminders already written, release;
+    # then one insert per e-mail queued. A full last batch is followed by a look that finds no more papers
+    # (savepoint, papers, release).
+    add_unregistered_papers(conference, 3, 0)
+    assert count_reminder_queries(conference, date(2026, 6, 1)) == (5 + 3, 3, 0)
+    assert count_reminder_queries(conference, date(2026, 6, 1)) == (5, 0, 3)
+    add_unregistered_papers(conference, 27, 3)
+    assert count_reminder_queries(conference, date(2026, 6, 2)) == (3 * 5 + 3 + 30, 30, 0)
+    assert count_reminder_queries(conference, date(2026, 6, 2)) == (3 * 5 + 3, 0, 30)
