@@ -89,9 +89,11 @@ def papers_without_registered_author(
 
 
 def with_authors(papers: QuerySet[Paper]) -> QuerySet[Paper]:
-    """`papers` with their authorships and authors prefetched in author order (one more query)."""
-    return papers.prefetch_related(
-        Prefetch("authorships", queryset=Authorship.objects.select_related("author").order_by("position")))
+    """`papers` with what the page and the reminders show: title and track, and the authors in author
+    order (prefetched: one more query). Other paper fields are deferred, the abstract above all."""
+    return papers.only("pk", "title", "decision").prefetch_related(
+        Prefetch("authorships", queryset=Authorship.objects.select_related("author").order_by("position")
+                 .only("paper", "position", "author__name", "author__email", "author__openreview_id")))
 
 
 def paper_rows(papers: Iterable[Paper]) -> list[PaperRow]:
