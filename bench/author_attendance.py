@@ -8,7 +8,7 @@ Not a test: it prints numbers. See bench/README.md. In short:
 What it does: creates the database `confsite_bench_author_attendance` (dropping a leftover one),
 migrates it, builds one edition with the standard catalogue and fills it in bulk: `--papers` accepted
 papers with 2 to 6 authors each (4 on average; 85 % with an OpenReview id, 92 % with an e-mail, some in
-capitals), and `--registrations` active registrations (2 % more cancelled). About half the papers get
+capitals), and `--registrations` registrations (a few dozen of them cancelled). About half the papers get
 a registered author, matched by OpenReview id (the registration under another address) or by e-mail in
 another case; the others' authors are not registered, or only through a cancelled registration. Then,
 through Django's test client as a staff user with exactly the page's two view permissions:
