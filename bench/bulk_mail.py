@@ -146,6 +146,17 @@ def main() -> int:
             shown = bulk_mail.previews(mailing, plan)
             print(f"Preview: {len(plan.recipients)} recipients, {len(plan.skipped)} skipped, {len(shown)} languages:"
                   f" plan {(t1 - t0) * 1000:.0f} ms + render {(time.perf_counter() - t1) * 1000:.0f} ms")
+        from confsite import outbox
+        from confsite.tasks import send_outbox_email
+
+        published = []
+        publish = send_outbox_email.apply_async
+
+        def counting(*args, **kwargs):
+            published.append(args[0][0])
+            return publish(*args, **kwargs)
+
+        send_outbox_email.apply_async = counting
         t0 = time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
             result = bulk_mail.queue(mailing)
@@ -154,7 +165,13 @@ def main() -> int:
         first, last = rows.first(), rows.last()
         print(f"Queue: {result.queued} outbox rows in {elapsed:.2f} s ({result.queued / elapsed:.0f} rows/s, "
               f"{len(queries)} SQL queries), due over {(last.next_attempt_at - first.next_attempt_at)} "
-              f"at {mailing.per_minute}/min")
+              f"at {mailing.per_minute}/min; {len(published)} handed to the broker at commit")
+        published.clear()
+        t0 = time.perf_counter()
+        swept = outbox.sweep(now=first.next_attempt_at + timedelta(seconds=60))
+        print(f"A sweep 60 s after queueing hands over {swept} rows (those due 30 s ago or earlier) "
+              f"in {(time.perf_counter() - t0) * 1000:.0f} ms")
+        send_outbox_email.apply_async = publish
         t0 = time.perf_counter()
         again = bulk_mail.queue(mailing)
         print(f"Re-queue: {again.queued} new rows, {again.already} found, in {(time.perf_counter() - t0):.2f} s")

@@ -5,7 +5,10 @@ Guarantees:
   mailing again finds the rows already written and adds none, so nobody gets it twice.
 - Each row is in the recipient's language (User.language) where the mailing has that translation.
 - Rows are spaced out at the mailing's `per_minute`: the n-th row is due n × 60/per_minute seconds
-  after queueing; the outbox sends a row only once it is due.
+  after queueing. Only rows due at the commit (the first of a new mailing) go to a worker then; the
+  outbox's periodic sweep (every 30 s) hands each later row to a worker once it is due, so a worker
+  never receives a row early and the broker holds no countdowns. The sweep hands over, each run, the
+  rows that fell due since the previous one: the rate holds per minute, in steps of the sweep's period.
 - Non-essential mail carries List-Unsubscribe (RFC 2369) and List-Unsubscribe-Post (RFC 8058) and
   skips everyone whose "announcements" consent for the edition is withdrawn; essential mail (about a
   registration or safety) goes to everyone and has no unsubscribe link.
@@ -29,7 +32,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core import signing
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -288,33 +291,19 @@ def queue(mailing: BulkMailing, now=None) -> QueueResult:
                 already += 1
                 continue
             rendered = render_for(mailing, user, the_plan.names[user.pk])
+            # Rows already written count in the spacing too, so a re-queue never bunches new rows up front.
+            when = now + interval * (already + len(due))
             row = outbox.queue_email(
                 purpose=PURPOSE, object_key=key, recipient=rendered.recipient, subject=rendered.subject,
                 body_text=rendered.body_text, language=rendered.language, conference=mailing.conference,
-                headers=rendered.headers,
+                headers=rendered.headers, due_at=when,
             )
             written.add(row.recipient)
-            # Rows already written count in the spacing too, so a re-queue never bunches new rows up front.
-            due[row.pk] = now + interval * (already + len(due))
-        _set_due_times(due)
+            due[row.pk] = when
         if mailing.status != BulkMailing.Status.QUEUED:
             mailing.status, mailing.queued_at = BulkMailing.Status.QUEUED, now
             mailing.save(update_fields=["status", "queued_at"])
     return QueueResult(queued=len(due), already=already, skipped=len(the_plan.skipped))
-
-
-def _set_due_times(due: dict[int, object]) -> None:
-    """Give each new row its due time: one prepared UPDATE run for all rows (psycopg pipelines it)."""
-    if not due:
-        return
-    connection = connections[router.db_for_write(OutboxEmail)]
-    field = OutboxEmail._meta.get_field("next_attempt_at")
-    quote = connection.ops.quote_name
-    # Names come from the model, values go as parameters.
-    sql = (f"UPDATE {quote(OutboxEmail._meta.db_table)} SET {quote(field.column)} = %s "  # noqa: S608
-           f"WHERE {quote(OutboxEmail._meta.pk.column)} = %s")
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [(field.get_db_prep_save(when, connection), pk) for pk, when in due.items()])
 
 
 # Up to this many recipients the organiser's request writes the rows itself; a larger mailing is

@@ -3,8 +3,10 @@
 Guarantees:
 - `queue_email` writes the row in the caller's transaction; if that transaction rolls back, no
   e-mail exists. It is idempotent per (purpose, object_key, recipient).
-- The send is queued only after commit. If the broker is down then, the row stays pending and the
-  periodic sweep sends it once a worker runs again.
+- The send is queued only after commit, and only if the row is due by then. A row due later (a bulk
+  mailing's staggered rows, `due_at`) is handed to a worker by the periodic sweep once it is due; no
+  send waits in the broker with a countdown. If the broker is down at commit, the row stays pending
+  and the sweep sends it once a worker runs again.
 - `deliver` claims a row with one conditional UPDATE, so two workers never both send it; a sent
   row is never sent again by the machinery (an organiser may resend on purpose).
 - SMTP failures are retried with exponential back-off, then marked failed after
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -63,22 +65,44 @@ def queue_email(
     language: str = "",
     conference: Conference | None = None,
     headers: Mapping[str, str] | None = None,
+    due_at: datetime | None = None,
 ) -> OutboxEmail:
-    """Write one outbox row (or find the one already written for this event) and send after commit."""
+    """Write one outbox row (or find the one already written for this event) and send after commit.
+
+    `due_at` (default: now) is when it may be sent. A row due by the commit goes to a worker then;
+    a later one is left to the periodic sweep, which hands it over once due.
+    """
     recipient = recipient.strip().lower()
     row = OutboxEmail(purpose=purpose, object_key=object_key, recipient=recipient, subject=subject[:255],
                       body_text=body_text, body_html=body_html, language=language, conference=conference,
-                      headers=dict(headers or {}), from_email=settings.DEFAULT_FROM_EMAIL)
+                      headers=dict(headers or {}), from_email=settings.DEFAULT_FROM_EMAIL,
+                      next_attempt_at=due_at or timezone.now())
     # INSERT … ON CONFLICT DO NOTHING RETURNING id: one statement, no savepoint. A row returned is new;
     # none means the event was already written (perhaps by a concurrent writer): read that one back.
     if _insert_unless_written(row):
-        transaction.on_commit(lambda: dispatch(row.pk))
+        _dispatch_after_commit_if_due(row)
         return row
     row = OutboxEmail.objects.get(purpose=purpose, object_key=object_key, recipient=recipient)
     if row.status == OutboxEmail.Status.PENDING and row.attempts == 0:
         # A second dispatch of the same row is harmless: only one worker can claim it.
-        transaction.on_commit(lambda: dispatch(row.pk))
+        _dispatch_after_commit_if_due(row)
     return row
+
+
+def _dispatch_after_commit_if_due(row: OutboxEmail) -> None:
+    """After commit, hand `row` to a worker if it is due by then; otherwise the sweep will.
+
+    Not a Celery countdown: a worker holds countdown tasks in memory, Redis hands them out again after
+    its visibility timeout (an hour) and a restart or deploy loses or repeats them, while a bulk
+    mailing spreads its rows over hours. The due time lives in the row; the sweep reads it.
+    """
+    pk, due = row.pk, row.next_attempt_at
+
+    def dispatch_if_due() -> None:
+        if due <= timezone.now():
+            dispatch(pk)
+
+    transaction.on_commit(dispatch_if_due)
 
 
 def _insert_unless_written(row: OutboxEmail) -> bool:

@@ -350,3 +350,134 @@ def test_a_large_mailing_is_written_by_a_worker_after_commit(client, chair, peop
     assert sorted(OutboxEmail.objects.filter(purpose="bulk").values_list("recipient", flat=True)) == [
         "ada@example.org", "minji@example.org", "quiet@example.org"]
     assert BulkMailing.objects.get().status == "queued"
+
+
+# --- Dispatch: a worker gets a row only when it is due --------------------------------------------
+
+@pytest.fixture
+def handed_over(monkeypatch):
+    """The outbox ids handed to a worker, in order; the hand-over itself sends nothing."""
+    from confsite.tasks import send_outbox_email
+
+    calls = []
+    monkeypatch.setattr(send_outbox_email, "apply_async", lambda args, **options: calls.append((args[0], options)))
+    return calls
+
+
+def queued_rows(mailing):
+    """The mailing's rows in the order they are due."""
+    return list(OutboxEmail.objects.filter(purpose="bulk", object_key=f"bulk:{mailing.pk}").order_by("next_attempt_at"))
+
+
+def worker_sent(row):
+    OutboxEmail.objects.filter(pk=row.pk).update(status=OutboxEmail.Status.SENT, attempts=1)
+
+
+def confirmations_sent():
+    """The fixture's order confirmations went out long ago: the sweep below sees only the mailing."""
+    OutboxEmail.objects.exclude(purpose="bulk").update(status=OutboxEmail.Status.SENT, attempts=1)
+
+
+def test_only_the_row_due_at_commit_goes_to_a_worker_and_the_sweep_hands_over_each_later_one_when_due(
+        client, chair, people, handed_over, django_capture_on_commit_callbacks):
+    from confsite import outbox
+
+    confirmations_sent()
+    start(client, people)
+    mailing = BulkMailing.objects.get()
+    compose(client, mailing, essential="on")  # all three people, 2 a minute: due at +0 s, +30 s, +60 s
+    with django_capture_on_commit_callbacks(execute=True):
+        queue(client, mailing)
+    mailing.refresh_from_db()
+    first, second, third = queued_rows(mailing)
+    assert [r.next_attempt_at - mailing.queued_at for r in (first, second, third)] == [
+        timedelta(0), timedelta(seconds=30), timedelta(seconds=60)]
+    assert handed_over == [(first.pk, {"retry": False})]  # no countdown: nothing waits in the broker
+    worker_sent(first)
+
+    # The sweep (every 30 s) hands over a row once it has been due for its grace of 30 s.
+    at = mailing.queued_at
+    assert outbox.sweep(now=at + timedelta(seconds=59)) == 0
+    assert outbox.sweep(now=at + timedelta(seconds=60)) == 1
+    assert handed_over[1:] == [(second.pk, {"retry": False})]
+    worker_sent(second)
+    assert outbox.sweep(now=at + timedelta(seconds=89)) == 0
+    assert outbox.sweep(now=at + timedelta(seconds=90)) == 1
+    assert handed_over[2:] == [(third.pk, {"retry": False})]
+    worker_sent(third)
+    assert outbox.sweep(now=at + timedelta(hours=1)) == 0
+    assert len(handed_over) == 3
+
+
+def test_each_row_is_sent_once_when_due_by_the_worker_and_the_sweep(client, chair, people,
+                                                                    django_capture_on_commit_callbacks):
+    from django.core import mail
+    from django.db.models import F
+    from django.utils import timezone
+
+    from confsite import outbox
+
+    confirmations_sent()
+    start(client, people)
+    mailing = BulkMailing.objects.get()
+    compose(client, mailing)  # Ada now, Minji 30 s later (Quinn unsubscribed)
+    with django_capture_on_commit_callbacks(execute=True):
+        queue(client, mailing)
+    ada, minji = queued_rows(mailing)
+    assert [m.to for m in mail.outbox] == [["ada@example.org"]]  # the (eager) worker sent the row due now
+    assert (OutboxEmail.objects.get(pk=minji.pk).status, OutboxEmail.objects.get(pk=minji.pk).attempts) == (
+        "pending", 0)
+    assert outbox.sweep() == 0  # Minji's is not due yet
+
+    # 31 s after Minji's row fell due (one sweep period and its grace), the sweep hands it over.
+    OutboxEmail.objects.filter(pk=minji.pk).update(
+        next_attempt_at=F("next_attempt_at") - (minji.next_attempt_at - timezone.now()) - timedelta(seconds=31))
+    assert outbox.sweep() == 1
+    assert [m.to for m in mail.outbox] == [["ada@example.org"], ["minji@example.org"]]
+    assert outbox.sweep(grace=timedelta(0)) == 0
+    assert [outbox.deliver(r.pk) for r in (ada, minji)] == ["skipped", "skipped"]
+    assert len(mail.outbox) == 2
+    assert sorted(OutboxEmail.objects.filter(purpose="bulk").values_list("status", "attempts")) == [
+        ("sent", 1), ("sent", 1)]
+
+
+@pytest.mark.redis
+def test_the_broker_receives_only_the_row_due_now_and_later_rows_from_the_sweep(
+        client, chair, people, celery_broker, django_capture_on_commit_callbacks):
+    import json
+
+    import redis
+    from django.utils import timezone
+
+    from confsite import outbox
+    from tests.conftest import redis_url
+
+    queue_name = celery_broker(redis_url())
+    broker = redis.Redis.from_url(redis_url())
+
+    def published():
+        # kombu's Redis transport pushes each message on the left of a list named after the queue.
+        messages = [json.loads(raw) for raw in reversed(broker.lrange(queue_name, 0, -1))]
+        return [(m["headers"]["task"], m["headers"]["argsrepr"], m["headers"]["eta"]) for m in messages]
+
+    try:
+        confirmations_sent()
+        start(client, people)
+        mailing = BulkMailing.objects.get()
+        compose(client, mailing, essential="on")
+        with django_capture_on_commit_callbacks(execute=True):
+            queue(client, mailing)
+        first, second, third = queued_rows(mailing)
+        task = "confsite.tasks.send_outbox_email"
+        assert published() == [(task, f"({first.pk},)", None)]
+
+        # The second row fell due 31 s ago; the third is due in 29 s.
+        now = timezone.now()
+        OutboxEmail.objects.filter(pk=second.pk).update(next_attempt_at=now - timedelta(seconds=31))
+        OutboxEmail.objects.filter(pk=third.pk).update(next_attempt_at=now + timedelta(seconds=29))
+        OutboxEmail.objects.filter(pk=first.pk).update(status=OutboxEmail.Status.SENT, attempts=1)
+        assert outbox.sweep() == 1
+        assert published() == [(task, f"({first.pk},)", None), (task, f"({second.pk},)", None)]
+    finally:
+        broker.delete(queue_name)
+        broker.close()

@@ -185,3 +185,50 @@ def test_a_template_is_rendered_in_the_recipients_language():
     assert english.subject == "[Confsite] Welcome, Ada"
     assert english.body_text == "Home: Ada\n"
     assert [m.subject for m in mail.outbox] == ["[Confsite] 환영합니다, Minji", "[Confsite] Welcome, Ada"]
+
+
+@pytest.fixture
+def handed_over(monkeypatch):
+    """The primary keys handed to a worker, in order, with the options of each hand-over; sends nothing."""
+    from confsite.tasks import send_outbox_email
+
+    calls = []
+    monkeypatch.setattr(send_outbox_email, "apply_async", lambda args, **options: calls.append((args[0], options)))
+    return calls
+
+
+@pytest.mark.django_db
+def test_a_row_due_later_is_not_handed_to_a_worker_at_commit(django_capture_on_commit_callbacks, handed_over):
+    due = timezone.now() + timedelta(minutes=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        row = queue(due_at=due)
+    assert handed_over == []
+    assert (OutboxEmail.objects.get(pk=row.pk).next_attempt_at, row.status) == (due, OutboxEmail.Status.PENDING)
+
+
+@pytest.mark.django_db
+def test_a_row_due_now_is_handed_over_at_commit_without_a_countdown(django_capture_on_commit_callbacks, handed_over):
+    with django_capture_on_commit_callbacks(execute=True):
+        row = queue(due_at=timezone.now())
+    assert handed_over == [(row.pk, {"retry": False})]
+
+
+@pytest.mark.django_db
+def test_the_sweep_hands_over_a_row_due_later_once_it_is_due(django_capture_on_commit_callbacks, handed_over):
+    due = timezone.now() + timedelta(minutes=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        row = queue(due_at=due)
+    assert outbox.sweep(now=due + timedelta(seconds=29)) == 0  # the sweep's grace: 30 s
+    assert outbox.sweep(now=due + timedelta(seconds=30)) == 1
+    assert handed_over == [(row.pk, {"retry": False})]
+
+
+@pytest.mark.django_db
+def test_queueing_a_row_due_later_again_hands_nothing_over(django_capture_on_commit_callbacks, handed_over):
+    due = timezone.now() + timedelta(minutes=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = queue(due_at=due)
+        again = queue(due_at=timezone.now())
+    assert again.pk == first.pk
+    assert OutboxEmail.objects.get(pk=first.pk).next_attempt_at == due
+    assert handed_over == []
