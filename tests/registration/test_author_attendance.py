@@ -116,6 +116,13 @@ def test_an_author_whose_email_differs_in_case_and_spaces_counts_as_registered(c
     assert listed(conference) == ["Nobody's"]
 
 
+def test_an_openreview_id_with_spaces_around_it_counts_as_registered(conference, catalogue):
+    paper(conference, "Spaced", AuthorFactory(conference=conference, openreview_id=" ~Sam_S1 ", email="sam@old.example"))
+    paper(conference, "Other", AuthorFactory(conference=conference, openreview_id="~Sam_S2", email="sam2@x.example"))
+    register(conference, catalogue, "sam@new.example", openreview_id="~Sam_S1")
+    assert listed(conference) == ["Other"]
+
+
 def test_a_name_alone_never_matches(conference, catalogue):
     paper(conference, "Named", AuthorFactory(conference=conference, name="Kim Minji", openreview_id="~Kim_M1",
                                              email="kim@uni.example"))
@@ -146,8 +153,8 @@ def test_a_registration_at_another_edition_does_not_count(conference, catalogue)
 
 
 def test_reminders_go_once_per_paper_author_and_day(programme):
-    rows = papers_without_registered_author(programme)
-    result = send_reminders(programme, rows, day=date(2026, 6, 1))
+    papers = papers_without_registered_author(programme)
+    result = send_reminders(programme, papers, day=date(2026, 6, 1))
     assert (result.queued, result.already, result.unreachable) == (3, 0, 1)
     sent = OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).order_by("recipient")
     gamma, delta = Paper.objects.get(title="Gamma"), Paper.objects.get(title="Delta")
@@ -159,9 +166,9 @@ def test_reminders_go_once_per_paper_author_and_day(programme):
     assert mail.subject == "[Confsite] ICML 2026: please register to present your paper"
     assert "  “Epsilon”\n" in mail.body_text
     assert f"Register: {settings.SITE_URL}/icml2026/register/\n" in mail.body_text
-    again = send_reminders(programme, rows, day=date(2026, 6, 1))
+    again = send_reminders(programme, papers, day=date(2026, 6, 1))
     assert (again.queued, again.already, again.unreachable) == (0, 3, 1)
-    next_day = send_reminders(programme, rows, day=date(2026, 6, 2))
+    next_day = send_reminders(programme, papers, day=date(2026, 6, 2))
     assert next_day.queued == 3
     assert OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).count() == 6
 
