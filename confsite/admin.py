@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from . import outbox
 from .cloning import clone_edition_action
 from .editions import make_current
-from .exports import export_csv, export_xlsx
+from .exports import EXPORT_PEOPLE, ExportAdmin, export_csv, export_xlsx
 from .models import Conference, ConsentRecord, ConsentText, OutboxEmail, PeriodicRun, User
 
 _response_action = admin.ModelAdmin.response_action
@@ -53,7 +53,7 @@ class ViewOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ExportAdmin, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
@@ -70,6 +70,7 @@ class UserAdmin(DjangoUserAdmin):
     actions = [export_csv, export_xlsx]
     export_fields = ["email", "first_name", "last_name", "language", "is_active", "is_staff", "date_joined",
                      "last_login"]
+    export_permission = EXPORT_PEOPLE
 
 
 @admin.register(Conference)

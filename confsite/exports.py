@@ -1,9 +1,17 @@
 """CSV and XLSX exports of an admin changelist's selection, for every app's console.
 
-An admin opts in by naming its columns and adding the two actions:
+An admin opts in by taking `ExportAdmin`, naming its columns and the permission that guards them,
+and adding the two actions:
 
-    export_fields = ["reference", "buyer__email", "status", "total", "currency", "created_at"]
-    actions = [..., export_csv, export_xlsx]
+    class OrderAdmin(ExportAdmin, admin.ModelAdmin):
+        export_fields = ["reference", "buyer__email", "status", "total", "currency", "created_at"]
+        export_permission = EXPORT_FINANCE
+        actions = [..., export_csv, export_xlsx]
+
+Bulk personal data leaving the system needs its own permission: an export needs the list's view
+permission *and* the admin's `export_permission`, one of three by domain (people, finance,
+programme; see confsite/roles.py for who holds which). Without it the actions are not offered, and a
+forged POST of one is refused with a message; nothing is exported.
 
 Columns are explicit field paths (``__`` follows a relation; a choice field exports its label) or the
 name of a method on the admin that takes the object; ``(path, header)`` sets the header. An admin's
@@ -26,10 +34,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext
@@ -45,6 +54,13 @@ FORBIDDEN_SEGMENTS = frozenset({
     "visa_refusal", "offer_token", "token",
 })
 CHUNK = 2000
+# The export permissions (created by confsite/migrations/0004_export_permissions.py on the edition model,
+# confsite.Conference): who may take which lists out of the system, whatever else they may view.
+EXPORT_PEOPLE = "confsite.export_people"  # registrations, check-ins, user accounts
+EXPORT_FINANCE = "confsite.export_finance"  # orders, payments, refunds, invoices
+EXPORT_PROGRAMME = "confsite.export_programme"  # papers, sessions
+EXPORT_PERMISSIONS = (EXPORT_PEOPLE, EXPORT_FINANCE, EXPORT_PROGRAMME)
+EXPORT_ACTIONS = frozenset({"export_csv", "export_xlsx"})
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -187,7 +203,49 @@ def _filename(model_admin: admin.ModelAdmin, extension: str) -> str:
     return f"{stem}-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
+class ExportAdmin:
+    """Mixin for an admin with export actions: the `export` permission they need, and a refusal that says so.
+
+    `has_export_permission` is what Django's action filter asks for `permissions=["export"]`: the list's
+    view permission and `export_permission`. A POST naming an export action without it is answered with
+    a message and a redirect before any action runs, also on a list where no other action is offered.
+    """
+
+    export_fields: list = []
+    export_permission: str = ""
+
+    def has_export_permission(self, request) -> bool:
+        return (bool(self.export_permission) and self.has_view_permission(request)
+                and request.user.has_perm(self.export_permission))
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and self.has_view_or_change_permission(request):
+            if EXPORT_ACTIONS.intersection(request.POST.getlist("action")) and not self.has_export_permission(request):
+                _say_refused(self, request)
+                return HttpResponseRedirect(request.get_full_path())
+            action_post = "index" in request.POST or helpers.ACTION_CHECKBOX_NAME in request.POST
+            if action_post and "_save" not in request.POST and not self.get_actions(request):
+                # A viewer whose only actions were the exports has none left, and Django would ignore the
+                # forged POST silently: answer as it does when other actions are offered (its own words).
+                self.message_user(request, gettext("No action selected."), messages.WARNING)
+                return HttpResponseRedirect(request.get_full_path())
+        return super().changelist_view(request, extra_context)
+
+
+def _say_refused(model_admin, request) -> None:
+    model_admin.message_user(request, gettext(
+        "You may not export %(things)s: exporting needs the permission “%(permission)s” as well as viewing the "
+        "list. Nothing was exported; ask the organiser who manages staff accounts if your work needs it.")
+        % {"things": model_admin.model._meta.verbose_name_plural,
+           "permission": model_admin.export_permission or gettext("(none set for this list)")}, messages.ERROR)
+
+
 def _refused(model_admin, request) -> bool:
+    has_export_permission = getattr(model_admin, "has_export_permission", None)
+    if has_export_permission is None or not has_export_permission(request):
+        # Not reached through the changelist (which refuses first); kept so that no other caller exports.
+        _say_refused(model_admin, request)
+        return True
     if getattr(model_admin, "export_fields", None):
         return False
     model_admin.message_user(request, gettext("This list has no export columns; nothing was exported."),
@@ -195,7 +253,7 @@ def _refused(model_admin, request) -> bool:
     return True
 
 
-@admin.action(description=_("Export the selected rows as CSV"), permissions=["view"])
+@admin.action(description=_("Export the selected rows as CSV"), permissions=["export"])
 def export_csv(model_admin, request, queryset):
     if _refused(model_admin, request):
         return None
@@ -219,7 +277,7 @@ def export_csv(model_admin, request, queryset):
     return response
 
 
-@admin.action(description=_("Export the selected rows as Excel (XLSX)"), permissions=["view"])
+@admin.action(description=_("Export the selected rows as Excel (XLSX)"), permissions=["export"])
 def export_xlsx(model_admin, request, queryset):
     if _refused(model_admin, request):
         return None
@@ -236,9 +294,15 @@ def export_xlsx(model_admin, request, queryset):
 
 @checks.register(checks.Tags.admin)
 def check_export_fields(app_configs=None, **kwargs):
-    """Every admin's export columns exist and none of them leads to personal data that may not leave."""
+    """Every admin's export columns exist and none of them leads to personal data that may not leave;
+    every admin offering the export actions names one of the export permissions."""
     errors = []
     for model, model_admin in admin.site._registry.items():
+        exports = any(action in (export_csv, export_xlsx) for action in model_admin.actions or [])
+        if exports and getattr(model_admin, "export_permission", None) not in EXPORT_PERMISSIONS:
+            errors.append(checks.Error(
+                f"the exports of {model._meta.label} need an export_permission, one of {', '.join(EXPORT_PERMISSIONS)}",
+                obj=type(model_admin), id="confsite.E102"))
         for entry in getattr(model_admin, "export_fields", None) or []:
             name = entry[0] if isinstance(entry, tuple) else entry
             if callable(getattr(model_admin, name, None)):

@@ -9,6 +9,17 @@ Four permissions guard data no role gets by default, so an organiser grants them
 registration.view_passportdata (visa letters' passport data), sponsors.view_cv (recruitment CVs),
 registration.view_eligibilityproof (proof files) — and registration.view_sensitiveneeds (dietary
 and accessibility needs), which only "Catering and access" holds.
+
+Exports (CSV/XLSX from the admin lists) are bulk personal data leaving the system, so each needs an
+export permission besides viewing the list (confsite/migrations/0004_export_permissions.py creates
+them on the edition model and grants them):
+- confsite.export_finance (orders, payments, refunds, invoices): Finance, whose reconciliation and
+  accounting work is done in spreadsheets;
+- confsite.export_programme (papers, sessions): Programme chairs, for reviewing and planning;
+- confsite.export_people (registrations, check-ins, user accounts): no group. The desk, catering and
+  programme chairs read registrations one screen at a time for their work; none of them needs every
+  attendee's e-mail address in a file. Grant it to a named person when needed.
+Sponsorship chairs get none: no list they may view has an export.
 """
 
 from __future__ import annotations
@@ -19,6 +30,13 @@ SENSITIVE_PERMISSIONS = frozenset({
     "registration.view_eligibilityproof",
     "registration.view_sensitiveneeds",
 })
+
+
+EXPORT_PERMISSIONS = {
+    "confsite.export_people": "Can export people (registrations, check-ins, accounts) as CSV/XLSX",
+    "confsite.export_finance": "Can export orders, payments, refunds and invoices as CSV/XLSX",
+    "confsite.export_programme": "Can export papers and sessions as CSV/XLSX",
+}
 
 
 def _crud(app_label: str, *models: str, actions: tuple[str, ...] = ("add", "change", "delete", "view")) -> list[str]:
@@ -47,6 +65,7 @@ ROLES: dict[str, frozenset[str]] = {
         "registration.view_invoice", "registration.view_finance",
         "registration.view_order", "registration.change_order", "registration.view_orderline",
         "registration.view_refundpolicy", "registration.view_stripeevent",
+        "confsite.export_finance",
     ]),
     # The programme: everything in the schedule app except attendees' stars and private calendar
     # feeds; releases are published (added), never edited; registrations for author attendance.
@@ -55,6 +74,7 @@ ROLES: dict[str, frozenset[str]] = {
                "presentation", "slot"),
         "schedule.add_release", "schedule.view_release",
         "registration.view_registration",
+        "confsite.export_programme",
     ]),
     # Sponsors, tiers, members, interview rooms and slots, complimentary passes, the access log's
     # figures; never recruitment profiles, CVs, shortlists or API tokens.

@@ -35,7 +35,7 @@ from confsite import outbox
 from confsite.admin import ViewOnlyAdmin
 from confsite.audit import AuditHistoryAdmin
 from confsite.bulk_mail import compose_bulk_email_action
-from confsite.exports import export_csv, export_xlsx
+from confsite.exports import EXPORT_FINANCE, EXPORT_PEOPLE, ExportAdmin, export_csv, export_xlsx
 from confsite.models import Conference, OutboxEmail
 
 from . import badges, billing, certificates, services
@@ -513,7 +513,7 @@ def _intermediate(model_admin, request, queryset, template: str, title: str, act
 
 
 @admin.register(Order)
-class OrderAdmin(AuditHistoryAdmin, SaveChangedFieldsMixin, admin.ModelAdmin):
+class OrderAdmin(ExportAdmin, AuditHistoryAdmin, SaveChangedFieldsMixin, admin.ModelAdmin):
     """Orders are placed by attendees; organisers change them only through the actions below.
 
     Record a bank transfer (amount, day, reference; part of what is due is fine), mark paid, cancel,
@@ -536,6 +536,7 @@ class OrderAdmin(AuditHistoryAdmin, SaveChangedFieldsMixin, admin.ModelAdmin):
     export_fields = ["reference", "conference__short_name", "buyer__email", "buyer__first_name", "buyer__last_name",
                      "status", "total", "currency", "created_at", "expires_at", "paid_at", "cancelled_at",
                      "billing_name", "vat_id", "po_number", "needs_attention"]
+    export_permission = EXPORT_FINANCE
 
     def has_add_permission(self, request):
         return False
@@ -738,7 +739,7 @@ class RevokedCheckinTokenInline(ReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(AuditHistoryAdmin, SaveChangedFieldsMixin, admin.ModelAdmin):
+class RegistrationAdmin(ExportAdmin, AuditHistoryAdmin, SaveChangedFieldsMixin, admin.ModelAdmin):
     """Profiles are editable; who, what and in which state are not (they follow the order and services).
 
     Category and pass are read-only too: they set the price and the seats taken, which only the
@@ -767,6 +768,7 @@ class RegistrationAdmin(AuditHistoryAdmin, SaveChangedFieldsMixin, admin.ModelAd
     export_fields = ["badge_name", "user__email", "affiliation", "position", "country", "conference__short_name",
                      "category__name", "pass_product__name", "eligibility", "status", "order__reference",
                      ("order__status", _("order status")), "created_at"]
+    export_permission = EXPORT_PEOPLE
 
     def has_add_permission(self, request):
         return False
@@ -838,7 +840,7 @@ class ConferenceDayAdmin(EditionScopedAdmin):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(AuditHistoryAdmin, ViewOnlyAdmin):
+class CheckInAdmin(ExportAdmin, AuditHistoryAdmin, ViewOnlyAdmin):
     """Check-ins are recorded by the desk's scanner page; organisers read (and export) them here."""
 
     list_display = ["checked_in_at", "registration__badge_name", "registration__category", "registration__pass_product",
@@ -854,6 +856,7 @@ class CheckInAdmin(AuditHistoryAdmin, ViewOnlyAdmin):
     export_fields = ["date", "part", "checked_in_at", "desk", "registration__badge_name", "registration__user__email",
                      "registration__category__name", "registration__pass_product__name",
                      ("checked_in_by__email", _("checked in by"))]
+    export_permission = EXPORT_PEOPLE
 
 
 # --- Eligibility ---------------------------------------------------------------------------------
@@ -1049,7 +1052,7 @@ class PaymentForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(AuditHistoryAdmin, admin.ModelAdmin):
+class PaymentAdmin(ExportAdmin, AuditHistoryAdmin, admin.ModelAdmin):
     list_display = ["created_at", "order", "amount", "currency", "provider", "status", "confirmed_at", "recorded_by"]
     list_filter = ["provider", "status", "order__conference"]
     search_fields = ["order__reference", "external_id", "order__buyer__email"]
@@ -1061,6 +1064,7 @@ class PaymentAdmin(AuditHistoryAdmin, admin.ModelAdmin):
     export_fields = ["created_at", "order__reference", ("order__buyer__email", _("buyer")), "provider", "status",
                      "amount", "currency", "external_id", "confirmed_at", ("recorded_by__email", _("recorded by")),
                      "note"]
+    export_permission = EXPORT_FINANCE
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -1083,7 +1087,7 @@ class PaymentAdmin(AuditHistoryAdmin, admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(AuditHistoryAdmin, admin.ModelAdmin):
+class RefundAdmin(ExportAdmin, AuditHistoryAdmin, admin.ModelAdmin):
     list_display = ["created_at", "order", "amount", "currency", "status", "reason", "completed_at"]
     list_filter = ["status", "order__conference"]
     search_fields = ["order__reference", "order__buyer__email", "external_id"]
@@ -1095,6 +1099,7 @@ class RefundAdmin(AuditHistoryAdmin, admin.ModelAdmin):
     actions = ["mark_paid_out", export_csv, export_xlsx]
     export_fields = ["created_at", "order__reference", ("order__buyer__email", _("buyer")), "amount", "currency",
                      "status", "reason", "external_id", "completed_at"]
+    export_permission = EXPORT_FINANCE
 
     def has_add_permission(self, request):
         return False
@@ -1113,7 +1118,7 @@ class RefundAdmin(AuditHistoryAdmin, admin.ModelAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ViewOnlyAdmin):
+class InvoiceAdmin(ExportAdmin, ViewOnlyAdmin):
     """Issued documents are immutable: no add, change or delete here."""
 
     list_display = ["number_display", "kind", "order", "gross", "currency", "issued_at"]
@@ -1125,6 +1130,7 @@ class InvoiceAdmin(ViewOnlyAdmin):
     actions = [export_csv, export_xlsx]
     export_fields = ["number_display", "kind", "order__reference", "issued_at", "net", "tax", "gross", "tax_rate",
                      "currency"]
+    export_permission = EXPORT_FINANCE
 
     @admin.display(description=_("number"), ordering="number")
     def number_display(self, obj):

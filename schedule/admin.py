@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from confsite.admin import ViewOnlyAdmin
-from confsite.exports import export_csv, export_xlsx
+from confsite.exports import EXPORT_PROGRAMME, ExportAdmin, export_csv, export_xlsx
 
 from .models import (
     Author,
@@ -88,7 +88,7 @@ class PaperPresentationInline(admin.TabularInline):
 
 
 @admin.register(Paper)
-class PaperAdmin(admin.ModelAdmin):
+class PaperAdmin(ExportAdmin, admin.ModelAdmin):
     list_display = ["title", "external_id", "decision", "conference", "updated_at"]
     list_filter = ["conference", "decision", "topics"]
     search_fields = ["title", "external_id", "authorships__author__name"]
@@ -98,6 +98,7 @@ class PaperAdmin(admin.ModelAdmin):
     actions = [export_csv, export_xlsx]
     export_fields = ["external_id", "title", "decision", "conference__short_name", "author_names", "topic_names",
                      "openreview_url", "arxiv_url", "updated_at"]
+    export_permission = EXPORT_PROGRAMME
 
     def export_queryset(self, queryset):
         return queryset.prefetch_related("authorships__author", "topics")
@@ -121,7 +122,7 @@ class PresentationInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ExportAdmin, admin.ModelAdmin):
     list_display = ["title", "kind", "start", "end", "room", "conference", "code"]
     list_filter = ["conference", "kind", "room"]
     search_fields = ["title", "code"]
@@ -133,6 +134,7 @@ class SessionAdmin(admin.ModelAdmin):
     actions = [export_csv, export_xlsx]
     export_fields = ["code", "title", "kind", "conference__short_name", "start", "end", "room__name", "room__hall",
                      "presentation_count"]
+    export_permission = EXPORT_PROGRAMME
 
     def export_queryset(self, queryset):
         return queryset.annotate(presentation_total=Count("presentations"))

@@ -221,19 +221,55 @@ def test_papers_export_with_authors_in_order_and_topics(client, staff_user, conf
     assert row[:7] == ["abc123", "'+Attention is all", "poster", "ICML 2026", "First; Second", "Theory; Vision", ""]
 
 
-def test_staff_who_may_view_registrations_may_export_them(client, conference, catalogue):
+def staff_with(*codenames):
+    user = VerifiedUserFactory(is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+def test_staff_who_may_view_and_export_registrations_export_them(client, conference, catalogue):
     registration = place(conference, catalogue).registrations.get()
-    viewer = VerifiedUserFactory(is_staff=True)
-    viewer.user_permissions.add(Permission.objects.get(codename="view_registration"))
-    client.force_login(viewer)
+    client.force_login(staff_with("view_registration", "export_people"))
     assert len(read_csv(export(client, "registration", "export_csv", registration))) == 2
+    assert read_xlsx(export(client, "registration", "export_xlsx", registration)).max_row == 2
+
+
+def test_viewing_registrations_is_not_enough_to_export_them(client, conference, catalogue):
+    registration = place(conference, catalogue).registrations.get()
+    client.force_login(staff_with("view_registration"))
+    url = reverse("admin:registration_registration_changelist")
+    assert "export_csv" not in dict(client.get(url).context["action_form"].fields["action"].choices)
+    response = export(client, "registration", "export_csv", registration)
+    assert (response.status_code, response["Location"]) == (302, url)
+    assert "Content-Disposition" not in response
+
+
+def test_the_export_permission_of_another_domain_is_not_enough(client, conference, catalogue):
+    order = place(conference, catalogue)
+    client.force_login(staff_with("view_order", "export_people", "export_programme"))
+    assert export(client, "order", "export_csv", order).status_code == 302
+    client.force_login(staff_with("view_order", "export_finance"))
+    assert len(read_csv(export(client, "order", "export_csv", order))) == 2
+
+
+def test_the_export_permission_without_view_opens_nothing(client, conference, catalogue):
+    order = place(conference, catalogue)
+    client.force_login(staff_with("export_finance", "export_people", "export_programme"))
+    assert export(client, "order", "export_csv", order).status_code == 403
+
+
+def test_the_check_requires_an_export_permission_for_every_list_with_exports(monkeypatch):
+    registration_admin = admin.site._registry[Registration]
+    monkeypatch.setattr(registration_admin, "export_permission", "registration.view_registration")
+    errors = check_export_fields()
+    assert [(e.id, e.msg) for e in errors] == [(
+        "confsite.E102", "the exports of registration.Registration need an export_permission, one of "
+        "confsite.export_people, confsite.export_finance, confsite.export_programme")]
 
 
 def test_staff_without_view_permission_cannot_export(client, conference, catalogue):
     order = place(conference, catalogue)
-    viewer = VerifiedUserFactory(is_staff=True)
-    viewer.user_permissions.add(Permission.objects.get(codename="view_registration"))
-    client.force_login(viewer)
+    client.force_login(staff_with("view_registration", "export_people", "export_finance"))
     assert export(client, "order", "export_csv", order).status_code == 403
 
 

@@ -7,6 +7,7 @@ from importlib import import_module
 import pytest
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group, Permission
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -17,15 +18,16 @@ from confsite import roles
 from confsite.models import Conference
 from registration import billing, services, visa
 from registration.catalogue import build_standard_catalogue
-from registration.models import Category, Product
+from registration.models import Category, Order, Product
 from tests.factories import VerifiedUserFactory
-from tests.factories.schedule import PaperFactory
+from tests.factories.schedule import PaperFactory, SessionFactory
 from tests.factories.sponsors import SponsorFactory
 from tests.registration.conftest import attendee
 
 pytestmark = pytest.mark.django_db
 
 MIGRATION = import_module("confsite.migrations.0003_staff_groups")
+EXPORTS_MIGRATION = import_module("confsite.migrations.0004_export_permissions")
 
 SCHEDULE_MODELS = ["room", "topic", "speaker", "author", "paper", "authorship", "session", "presentation", "slot"]
 SPONSOR_MODELS = ["tier", "sponsor", "sponsormember", "interviewroom", "interviewslot", "complimentarypass"]
@@ -41,11 +43,12 @@ EXPECTED = {
         "registration.view_payment", "registration.add_payment", "registration.view_refund",
         "registration.change_refund", "registration.view_invoice", "registration.view_finance",
         "registration.view_order", "registration.change_order", "registration.view_orderline",
-        "registration.view_refundpolicy", "registration.view_stripeevent",
+        "registration.view_refundpolicy", "registration.view_stripeevent", "confsite.export_finance",
     },
     "Programme chairs": {
         *(f"schedule.{a}_{m}" for m in SCHEDULE_MODELS for a in ("add", "change", "delete", "view")),
         "schedule.add_release", "schedule.view_release", "registration.view_registration",
+        "confsite.export_programme",
     },
     "Sponsorship chairs": {
         *(f"sponsors.{a}_{m}" for m in SPONSOR_MODELS for a in ("add", "change", "delete", "view")),
@@ -127,9 +130,13 @@ def test_each_group_has_exactly_its_permissions(name):
     assert codenames(Group.objects.get(name=name)) == EXPECTED[name]
 
 
-def test_the_documentation_copy_matches_the_migration():
+def test_the_documentation_copy_matches_the_migrations():
     assert {name: set(perms) for name, perms in roles.ROLES.items()} == EXPECTED
-    assert {name: set(perms) for name, perms in MIGRATION.ROLES.items()} == EXPECTED
+    granted = {name: {f"confsite.{codename}" for codename in EXPORTS_MIGRATION.GRANTS.get(name, [])}
+               for name in MIGRATION.ROLES}
+    assert {name: set(perms) | granted[name] for name, perms in MIGRATION.ROLES.items()} == EXPECTED
+    assert {f"confsite.{codename}": name for codename, name in EXPORTS_MIGRATION.PERMISSIONS.items()} == (
+        roles.EXPORT_PERMISSIONS)
 
 
 def test_passport_data_cvs_and_proofs_belong_to_no_group_and_needs_only_to_catering():
@@ -149,9 +156,9 @@ def test_passport_data_cvs_and_proofs_belong_to_no_group_and_needs_only_to_cater
         assert list(permission.group_set.all()) == []
 
 
-def _state_apps():
+def _state_apps(migration="0003_staff_groups"):
     executor = MigrationExecutor(connection)
-    return executor.loader.project_state(("confsite", "0003_staff_groups")).apps
+    return executor.loader.project_state(("confsite", migration)).apps
 
 
 class _Editor:
@@ -168,9 +175,35 @@ def test_the_migration_is_reversible_and_idempotent():
     finance.permissions.add(Permission.objects.get(content_type__app_label="registration",
                                                    codename="view_passportdata"))
     MIGRATION.create_groups(apps, _Editor())  # run again: same groups, permissions reset to the list
+    EXPORTS_MIGRATION.create_and_grant(_state_apps("0004_export_permissions"), _Editor())
 
     assert Group.objects.filter(name__in=list(EXPECTED)).count() == 5
     assert {name: codenames(Group.objects.get(name=name)) for name in EXPECTED} == EXPECTED
+
+
+def test_the_export_permissions_migration_is_reversible_and_idempotent():
+    apps = _state_apps("0004_export_permissions")
+    EXPORTS_MIGRATION.delete(apps, _Editor())
+    assert Permission.objects.filter(codename__startswith="export_").count() == 0
+    assert "confsite.export_finance" not in codenames(Group.objects.get(name="Finance"))
+
+    EXPORTS_MIGRATION.create_and_grant(apps, _Editor())
+    EXPORTS_MIGRATION.create_and_grant(apps, _Editor())
+    made = Permission.objects.filter(codename__startswith="export_").select_related("content_type")
+    assert sorted((p.content_type.app_label, p.content_type.model, p.codename, p.name) for p in made) == [
+        ("confsite", "conference", "export_finance", "Can export orders, payments, refunds and invoices as CSV/XLSX"),
+        ("confsite", "conference", "export_people",
+         "Can export people (registrations, check-ins, accounts) as CSV/XLSX"),
+        ("confsite", "conference", "export_programme", "Can export papers and sessions as CSV/XLSX"),
+    ]
+    assert {name: codenames(Group.objects.get(name=name)) for name in EXPECTED} == EXPECTED
+
+
+def test_exporting_people_belongs_to_no_group():
+    holders = {perm: sorted(name for name, perms in EXPECTED.items() if perm in perms)
+               for perm in sorted(roles.EXPORT_PERMISSIONS)}
+    assert holders == {"confsite.export_finance": ["Finance"], "confsite.export_people": [],
+                       "confsite.export_programme": ["Programme chairs"]}
 
 
 # --- Registration desk ---------------------------------------------------------------------------
@@ -317,6 +350,81 @@ def test_programme_chairs_cannot_touch_orders_payments_or_needs(client, world):
         assert (name, client.get(admin_url(name)).status_code) == (name, 403)
     for what, url in private_files(world).items():
         assert (what, client.get(url).status_code) == (what, 404)
+
+
+# --- Exports ---------------------------------------------------------------------------------------
+
+# Every list with CSV/XLSX exports and what each group gets there: "exported" (the actions are offered
+# and a POST returns the file), "refused" (the group views the list, the actions are not offered, and a
+# forged POST is answered with a message and a redirect, no file). A list missing from a group's row
+# is closed to it (403 for the page and the POST).
+EXPORT_LISTS = ["registration_registration", "registration_checkin", "confsite_user", "registration_order",
+                "registration_payment", "registration_refund", "registration_invoice", "schedule_paper",
+                "schedule_session"]
+EXPORTS = {
+    "Registration desk": {"registration_registration": "refused", "registration_checkin": "refused",
+                          "registration_order": "refused"},
+    "Finance": {"registration_order": "exported", "registration_payment": "exported",
+                "registration_refund": "exported", "registration_invoice": "exported"},
+    "Programme chairs": {"registration_registration": "refused", "schedule_paper": "exported",
+                         "schedule_session": "exported"},
+    "Sponsorship chairs": {},
+    "Catering and access": {"registration_registration": "refused"},
+}
+
+
+def forged_export(client, url, action="export_csv"):
+    return client.post(url, {"action": action, "select_across": "1", "index": "0", "_selected_action": ["1"]})
+
+
+def export_outcome(client, name) -> str:
+    url = admin_url(f"{name}_changelist")
+    listing = client.get(url)
+    response = forged_export(client, url)
+    if listing.status_code == 403:
+        return "closed" if response.status_code == 403 else f"closed list, POST answered {response.status_code}"
+    action_form = listing.context["action_form"]  # offered even when the list is empty
+    offered = action_form is not None and "export_csv" in dict(action_form.fields["action"].choices)
+    if response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8":
+        header = b"".join(response.streaming_content).decode("utf-8").splitlines()[0]
+        return "exported" if offered and header else f"exported, offered={offered}"
+    refusal = [str(m) for m in get_messages(response.wsgi_request)]
+    if (response.status_code, offered, len(refusal)) == (302, False, 1) and refusal[0].startswith(
+            "You may not export"):
+        return "refused"
+    return f"offered={offered}, status {response.status_code}, messages {refusal}"
+
+
+@pytest.mark.parametrize("group", sorted(EXPORTS))
+def test_each_group_exports_exactly_its_lists(client, world, group):
+    PaperFactory(conference=world["conference"])
+    SessionFactory(conference=world["conference"])
+    client.force_login(member_of(group))
+    outcomes = {name: export_outcome(client, name) for name in EXPORT_LISTS}
+    assert {name: outcome for name, outcome in outcomes.items() if outcome != "closed"} == EXPORTS[group]
+
+
+def test_a_forged_export_names_the_permission_and_exports_nothing(client, world):
+    client.force_login(member_of("Registration desk"))
+    url = admin_url("registration_registration_changelist")
+    for action in ("export_csv", "export_xlsx"):
+        response = forged_export(client, url, action)
+        assert (response.status_code, response["Location"]) == (302, url)
+        assert [str(m) for m in get_messages(response.wsgi_request)] == [
+            "You may not export registrations: exporting needs the permission “confsite.export_people” as well as "
+            "viewing the list. Nothing was exported; ask the organiser who manages staff accounts if your work "
+            "needs it."]
+        assert "Content-Disposition" not in response
+        client.get(url)  # the message is shown, and gone
+
+
+def test_finance_exports_orders_with_every_row(client, world):
+    client.force_login(member_of("Finance"))
+    response = forged_export(client, admin_url("registration_order_changelist"))
+    rows = b"".join(response.streaming_content).decode("utf-8").splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == list(Order.objects.order_by("pk").values_list("reference",
+                                                                                                  flat=True))
+    assert len(rows) == 3  # the header, the paid order and the student's
 
 
 # --- Two-factor ----------------------------------------------------------------------------------
