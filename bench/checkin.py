@@ -37,8 +37,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from _pg import create_database, django_env, drop_database  # bench/_pg.py
+
 ROOT = Path(__file__).resolve().parent.parent
-PG = "postgres://postgres@127.0.0.1:5432"
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,11 +49,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database", default="confsite_bench_checkin", help="database to create and drop")
     parser.add_argument("--keep", action="store_true", help="do not drop the database at the end")
     return parser.parse_args()
-
-
-def psql(sql: str) -> None:
-    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql],  # noqa: S603,S607 - fixed program, arguments from this script
-                   check=True, capture_output=True)
 
 
 def percentiles(samples: list[tuple[float, float]]) -> str:
@@ -113,19 +109,13 @@ def build(registrations: int):
 
 def main() -> None:
     args = parse_args()
-    env = {
-        "DJANGO_SETTINGS_MODULE": "confsite.settings", "DATABASE_URL": f"{PG}/{args.database}", "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789abcdef",
-        "ALLOWED_HOSTS": "testserver,127.0.0.1", "SECURE_SSL_REDIRECT": "false", "REDIS_URL": "",
-        "CELERY_QUEUE": "bench-checkin-unconsumed", "STAFF_REQUIRE_MFA": "false",
-    }
-    static_root = tempfile.mkdtemp(prefix="bench-checkin-static-")
-    env["STATIC_ROOT"] = static_root
-    env["CONFSITE_VAR_DIR"] = tempfile.mkdtemp(prefix="bench-checkin-var-")
+    var_dir = Path(tempfile.mkdtemp(prefix="bench-checkin-var-"))
+    env = django_env(args.database, var_dir)
+    env["CELERY_QUEUE"] = "bench-checkin-unconsumed"
     os.environ.update(env)
-    os.environ.pop("EMAIL_URL", None)
-    psql(f'DROP DATABASE IF EXISTS "{args.database}"')
-    psql(f'CREATE DATABASE "{args.database}"')
+    for name in ("EMAIL_URL", "REDIS_URL"):  # no mail, no broker (django_env leaves them out)
+        os.environ.pop(name, None)
+    create_database(args.database)
     try:
         started = time.perf_counter()
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)  # noqa: S603 - this interpreter, fixed arguments
@@ -189,10 +179,9 @@ def main() -> None:
         print(f"load average after: {os.getloadavg()[0]:.1f}")
         connection.close()
     finally:
-        shutil.rmtree(static_root, ignore_errors=True)
-        shutil.rmtree(env["CONFSITE_VAR_DIR"], ignore_errors=True)
+        shutil.rmtree(var_dir, ignore_errors=True)
         if not args.keep:
-            psql(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+            drop_database(args.database)
 
 
 if __name__ == "__main__":

@@ -19,18 +19,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from _pg import create_database, django_env, drop_database  # bench/_pg.py
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PDF = b"%PDF-1.4\n% bench\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
@@ -43,25 +44,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database", default="confsite_bench_privacy")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     return parser.parse_args()
-
-
-def pg(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def env_for(args, var_dir: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("EMAIL_URL", "REDIS_URL")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "confsite.settings", "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-" + uuid.uuid4().hex + uuid.uuid4().hex,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
-        "ALLOWED_HOSTS": "testserver", "SECURE_SSL_REDIRECT": "false",
-        "CONFSITE_VAR_DIR": str(var_dir), "STATIC_ROOT": str(var_dir / "static"),
-    })
-    return env
 
 
 def fill(count: int, people: int, items: int):
@@ -143,9 +125,8 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> int:
     args = parse_args()
     var_dir = Path(tempfile.mkdtemp(prefix="confsite-bench-privacy-"))
-    env = env_for(args, var_dir)
-    pg(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-    pg(f'CREATE DATABASE "{args.database}"')
+    env = django_env(args.database, var_dir)
+    create_database(args.database)
     try:
         subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "migrate", "--noinput", "-v", "0"],  # noqa: S603 - fixed program
                        cwd=ROOT, env=env, check=True)
@@ -201,7 +182,8 @@ def main() -> int:
 
         connections.close_all()
         if not args.keep:
-            pg(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+            drop_database(args.database)
+        shutil.rmtree(var_dir, ignore_errors=True)
     return 0
 
 
