@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from confsite import outbox
+from confsite.audit import update_audited
 from confsite.models import Conference, User
 from confsite.periodic import sweeper
 
@@ -471,7 +472,7 @@ def _place(conference, reg_settings, buyer, attendees, book, snapshot, voucher_c
         user = users[email]
         if attendee.upgrade:
             registration = active[user.pk]
-            Registration.objects.filter(pk=registration.pk).update(pass_product=attendee.pass_product)
+            update_audited(Registration.objects.filter(pk=registration.pk), pass_product=attendee.pass_product)
         elif attendee.pass_product:
             registration = Registration.objects.create(
                 conference=conference,
@@ -554,9 +555,9 @@ def _release_order(order: Order) -> None:
     _release_seats(_seat_needs(line.product for line in lines if line.replaces_id is None))
     for line in lines:
         if line.replaces_id is not None:  # an upgrade that did not go through: back to the old pass
-            Registration.objects.filter(pk=line.registration_id, status=Registration.Status.ACTIVE).update(
-                pass_product=line.replaces_id)
-    Registration.objects.filter(order=order).update(status=Registration.Status.CANCELLED)
+            update_audited(Registration.objects.filter(pk=line.registration_id, status=Registration.Status.ACTIVE),
+                           pass_product=line.replaces_id)
+    update_audited(Registration.objects.filter(order=order), status=Registration.Status.CANCELLED)
 
 
 @transaction.atomic
@@ -645,8 +646,8 @@ def submit_proof(registration: Registration, uploaded, *, by: User) -> Eligibili
         )
         proof.file.save(f"{secrets.token_hex(16)}.{PROOF_TYPES[mime]}", uploaded, save=False)
         proof.save()
-        Registration.objects.filter(pk=registration.pk).update(eligibility=Registration.Eligibility.PENDING)
-        Order.objects.filter(pk=registration.order_id, status=Order.Status.PENDING).update(expires_at=None)
+        update_audited(Registration.objects.filter(pk=registration.pk), eligibility=Registration.Eligibility.PENDING)
+        update_audited(Order.objects.filter(pk=registration.order_id, status=Order.Status.PENDING), expires_at=None)
     registration.eligibility = Registration.Eligibility.PENDING
     return proof
 
@@ -665,7 +666,8 @@ def decide_proof(proof: EligibilityProof, *, approve: bool, by: User, note: str 
     registration.eligibility = Registration.Eligibility.APPROVED if approve else Registration.Eligibility.REJECTED
     registration.save(update_fields=["eligibility"])
     days = registration.conference.registration_settings.payment_days
-    Order.objects.filter(pk=registration.order_id, status=Order.Status.PENDING).update(expires_at=now + timedelta(days=days))
+    update_audited(Order.objects.filter(pk=registration.order_id, status=Order.Status.PENDING),
+                   expires_at=now + timedelta(days=days))
     _mail(proof, registration.user, "eligibility_approved" if approve else "eligibility_rejected",
           {"registration": registration, "proof": proof}, conference=registration.conference)
     return proof

@@ -31,6 +31,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from confsite.audit import update_audited
+
 from . import billing, providers
 from .errors import NotAllowed
 from .models import Order, Payment, Refund, StripeEvent
@@ -168,7 +170,8 @@ def _expire_open_sessions(stripe_client: stripe.StripeClient, order: Order) -> N
             # Already completed or expired: its webhook settles it.
             logger.info("Stripe session %s not expired: %s", payment.external_id, exc)
         else:
-            Payment.objects.filter(pk=payment.pk, status=Payment.Status.CREATED).update(status=Payment.Status.FAILED)
+            update_audited(Payment.objects.filter(pk=payment.pk, status=Payment.Status.CREATED),
+                           status=Payment.Status.FAILED)
 
 
 # --- Webhook events ----------------------------------------------------------------------------
@@ -245,8 +248,8 @@ def _session_paid(session: dict, event: dict) -> None:
 
 def _session_failed(session: dict, event: dict) -> None:
     # Only a payment still open fails: an expiry delivered after the payment changes nothing.
-    Payment.objects.filter(provider=STRIPE, external_id=session["id"], status=Payment.Status.CREATED).update(
-        status=Payment.Status.FAILED)
+    update_audited(Payment.objects.filter(provider=STRIPE, external_id=session["id"], status=Payment.Status.CREATED),
+                   status=Payment.Status.FAILED)
 
 
 def _refund_changed(stripe_refund: dict, event: dict) -> None:
@@ -268,7 +271,7 @@ def _refund_changed(stripe_refund: dict, event: dict) -> None:
         billing.complete_refund(refund, external_id=stripe_refund["id"])
     else:
         # A refund Stripe reported done can still fail later: the record stays, finance is told.
-        Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(status=Refund.Status.FAILED)
+        update_audited(Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING), status=Refund.Status.FAILED)
         _flag(refund.order, _("Stripe refund %(id)s of %(amount)s %(currency)s failed: pay it back another way.")
               % {"id": stripe_refund["id"], "amount": refund.amount, "currency": refund.currency})
 

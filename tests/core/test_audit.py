@@ -3,6 +3,8 @@ tiers and sponsors are recorded with their actor and only the listed fields; pas
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,11 +12,13 @@ from auditlog.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from confsite import audit, privacy
-from registration import services
+from registration import services, stripe_provider
 from registration.catalogue import build_standard_catalogue
 from registration.models import (
     Category,
@@ -24,6 +28,7 @@ from registration.models import (
     PassportData,
     Payment,
     Product,
+    Refund,
     Registration,
     SensitiveNeeds,
     VisaLetter,
@@ -115,7 +120,8 @@ def test_the_admin_approval_of_a_proof_logs_the_decision_and_the_eligibility(cli
     assert decision.changes_dict["status"] == ["pending", "approved"]
     assert decision.changes_dict["reviewed_by"] == ["None", str(staff_user.pk)]
     assert decision.object_repr == f"eligibility proof #{proof.pk}"  # not the file's name
-    [eligibility] = entries(Registration, registration.pk).filter(action=LogEntry.Action.UPDATE)
+    uploaded, eligibility = entries(Registration, registration.pk).filter(action=LogEntry.Action.UPDATE)
+    assert (uploaded.actor, uploaded.changes_dict) == (None, {"eligibility": ["proof_needed", "pending"]})
     assert (eligibility.actor, eligibility.changes_dict) == (staff_user, {"eligibility": ["pending", "approved"]})
     assert eligibility.object_repr == f"registration #{registration.pk}"  # not the badge name
 
@@ -256,3 +262,149 @@ def test_an_audit_log_page_needs_the_view_permission_of_its_record(client, minji
     assert client.get(reverse("admin:registration_order_auditlog", args=[order.pk])).status_code == 403
     clerk.user_permissions.add(Permission.objects.get(codename="view_order"))
     assert client.get(reverse("admin:registration_order_auditlog", args=[order.pk])).status_code == 200
+
+
+# --- Changes services make with a bulk or conditional UPDATE (audit.update_audited) --------------------
+
+def updates(model, pk):
+    return list(entries(model, pk).filter(action=LogEntry.Action.UPDATE).values_list("actor", "changes"))
+
+
+def test_uploading_a_proof_logs_the_eligibility_and_the_paused_deadline_with_the_attendee(minji, catalogue):
+    order = place(minji, catalogue, Category.Kind.STUDENT)
+    registration = order.registrations.get()
+    deadline = order.expires_at
+    with audit.acting_as(minji):
+        services.submit_proof(registration, SimpleUploadedFile("id.pdf", PDF), by=minji)
+    assert updates(Registration, registration.pk) == [(minji.pk, {"eligibility": ["proof_needed", "pending"]})]
+    assert updates(Order, order.pk) == [(minji.pk, {"expires_at": [str(deadline.replace(tzinfo=None)), "None"]})]
+
+
+def test_a_proof_decision_logs_the_new_payment_deadline_with_the_reviewer(minji, catalogue, staff_user):
+    order = place(minji, catalogue, Category.Kind.STUDENT)
+    proof = services.submit_proof(order.registrations.get(), SimpleUploadedFile("id.pdf", PDF), by=minji)
+    now = timezone.now().replace(microsecond=0)
+    with audit.acting_as(staff_user):
+        services.decide_proof(proof, approve=True, by=staff_user, now=now)
+    due = now + timedelta(days=14)
+    [(_, pause), decision] = updates(Order, order.pk)
+    assert decision == (staff_user.pk, {"expires_at": ["None", str(due.replace(tzinfo=None))]})
+
+
+def test_cancelling_an_order_logs_each_registration_it_ends(minji, catalogue, staff_user, conference):
+    jun = VerifiedUserFactory(email="jun@snu.example")
+    order = services.place_order(
+        conference=conference, buyer=minji, accept_code_of_conduct=True,
+        attendees=[AttendeeRequest(email=email, category=catalogue.categories[Category.Kind.NON_ACADEMIC],
+                                   pass_product=catalogue.products[Product.Kind.FULL], profile=PROFILE)
+                   for email in (minji.email, jun.email)])
+    with audit.acting_as(staff_user):
+        services.cancel_order(order)
+    for registration in order.registrations.all():
+        assert updates(Registration, registration.pk) == [(staff_user.pk, {"status": ["active", "cancelled"]})]
+        assert entries(Registration, registration.pk).last().object_repr == f"registration #{registration.pk}"
+
+
+def test_an_upgrade_and_its_expiry_log_the_pass_change(minji, catalogue, conference, staff_user):
+    main, full = catalogue.products[Product.Kind.MAIN], catalogue.products[Product.Kind.FULL]
+    industry = catalogue.categories[Category.Kind.NON_ACADEMIC]
+    first = services.place_order(conference=conference, buyer=minji, accept_code_of_conduct=True,
+                                 attendees=[AttendeeRequest(email=minji.email, category=industry, pass_product=main,
+                                                            profile=PROFILE)])
+    services.mark_paid(first)
+    registration = first.registrations.get()
+    with audit.acting_as(minji):
+        upgrade = services.place_order(conference=conference, buyer=minji, accept_code_of_conduct=True,
+                                       attendees=[AttendeeRequest(email=minji.email, category=industry,
+                                                                  pass_product=full, upgrade=True)])
+    assert updates(Registration, registration.pk) == [(minji.pk, {"pass_product": [str(main.pk), str(full.pk)]})]
+    services.expire_order(upgrade, now=upgrade.expires_at + timedelta(seconds=1))
+    assert updates(Registration, registration.pk) == [
+        (minji.pk, {"pass_product": [str(main.pk), str(full.pk)]}), (None, {"pass_product": [str(full.pk), str(main.pk)]})]
+
+
+def stripe_payment(order, status=Payment.Status.CREATED):
+    return Payment.objects.create(order=order, provider="stripe", amount=order.total, currency=order.currency,
+                                  external_id=f"cs_test_{order.pk}", payment_intent=f"pi_{order.pk}", status=status)
+
+
+def test_a_stripe_session_that_expires_logs_the_failed_payment(minji, catalogue):
+    payment = stripe_payment(place(minji, catalogue))
+    stripe_provider.handle_event({"id": "evt_1", "type": "checkout.session.expired", "created": 0,
+                                  "data": {"object": {"id": payment.external_id, "payment_status": "unpaid"}}})
+    assert updates(Payment, payment.pk) == [(None, {"status": ["created", "failed"]})]
+    # The same event for a payment received meanwhile changes nothing and logs nothing (compare-and-set).
+    received = stripe_payment(place(VerifiedUserFactory(), catalogue), status=Payment.Status.CONFIRMED)
+    stripe_provider.handle_event({"id": "evt_2", "type": "checkout.session.expired", "created": 0,
+                                  "data": {"object": {"id": received.external_id, "payment_status": "unpaid"}}})
+    assert updates(Payment, received.pk) == []
+    assert Payment.objects.get(pk=received.pk).status == Payment.Status.CONFIRMED
+
+
+def test_a_stripe_refund_that_fails_logs_the_refund(minji, catalogue):
+    order = place(minji, catalogue)
+    payment = stripe_payment(order, status=Payment.Status.CONFIRMED)
+    refund = Refund.objects.create(order=order, payment=payment, amount=order.total, currency=order.currency,
+                                   reason="Cancelled", external_id="re_1")
+    stripe_provider.handle_event({"id": "evt_3", "type": "refund.updated", "created": 0,
+                                  "data": {"object": {"id": "re_1", "status": "failed"}}})
+    assert updates(Refund, refund.pk) == [(None, {"status": ["pending", "failed"]})]
+
+
+def test_update_audited_without_an_audited_field_or_a_matching_row_writes_nothing(minji, catalogue):
+    order = place(minji, catalogue)
+    before = LogEntry.objects.count()
+    assert audit.update_audited(Order.objects.filter(pk=order.pk), billing_name="Lab") == 1  # not an audited field
+    assert audit.update_audited(Order.objects.filter(pk=order.pk, status=Order.Status.PAID), expires_at=None) == 0
+    assert audit.update_audited(Order.objects.filter(pk=order.pk), status=Order.Status.PENDING) == 1  # unchanged
+    assert LogEntry.objects.count() == before
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("locking", [True, False])
+def test_a_conditional_update_waits_for_a_concurrent_writer_and_then_skips_the_row(minji, catalogue, locking,
+                                                                                   monkeypatch):
+    """Two connections: one confirms the payment and holds the row for a moment; the webhook's "fail it if
+    still open" waits for it, then finds it confirmed: 0 rows, no entry, exactly as the bare UPDATE did.
+    Negative control: without update_audited's row lock, the old values are read before the confirmation
+    commits and the update by primary key overwrites it (a lost update, logged as created → failed)."""
+    payment = stripe_payment(place(minji, catalogue))
+    if not locking:
+        monkeypatch.setattr(QuerySet, "select_for_update", lambda self, *args, **kwargs: self)
+    locked = threading.Event()
+    outcome = {}
+
+    def confirm():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SELECT id FROM {Payment._meta.db_table} WHERE id = %s FOR UPDATE", [payment.pk])
+                locked.set()
+                time.sleep(0.5)
+                Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.CONFIRMED)
+        finally:
+            connection.close()
+
+    def fail():
+        try:
+            locked.wait(5)
+            started = time.monotonic()
+            with transaction.atomic():
+                outcome["rows"] = audit.update_audited(
+                    Payment.objects.filter(pk=payment.pk, status=Payment.Status.CREATED), status=Payment.Status.FAILED)
+            outcome["waited"] = time.monotonic() - started
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm), threading.Thread(target=fail)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcome["waited"] >= 0.3
+    if locking:
+        assert (outcome["rows"], Payment.objects.get(pk=payment.pk).status) == (0, Payment.Status.CONFIRMED)
+        assert updates(Payment, payment.pk) == []
+    else:
+        assert (outcome["rows"], Payment.objects.get(pk=payment.pk).status) == (1, Payment.Status.FAILED)
+        assert updates(Payment, payment.pk) == [(None, {"status": ["created", "failed"]})]
