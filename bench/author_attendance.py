@@ -15,8 +15,10 @@ through Django's test client as a staff user with exactly the page's two view pe
 
 - GET the page (first page, no filter), `--warmup` untimed and `--runs` timed: p50/p95/mean/max;
 - the same for page 3 and for one track (`decision=oral`), p50/p95;
-- POST the reminders over every listed paper once (a fresh day: every reachable author is queued)
-  and again (all already sent today), timed once each.
+- POST the reminders over every listed paper, timed once: the request only counts the papers and hands
+  the task to the broker (the filesystem broker under the temporary directory; no worker runs it);
+- the reminder task itself, called directly in this process with the arguments the POST gave it,
+  timed once on a fresh day (every reachable author queued) and once again (all queued earlier today).
 
 It prints the SQL queries of each, the load average, and checks the listed count against a
 Python-side match of the same data (it stops if they differ). The time is server-side (the whole Django
@@ -189,6 +191,15 @@ def time_gets(client, url: str, data: dict, runs: int, warmup: int, backend: int
     return times, cpu_django, cpu_pg
 
 
+def kinds_of(queries) -> str:
+    """'3 INSERT, 12 SELECT …': the captured queries counted by their first keyword."""
+    kinds: dict[str, int] = {}
+    for q in queries.captured_queries:
+        kind = q["sql"].split(None, 1)[0].upper()
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+
+
 def main() -> int:
     args = parse_args()
     var_dir = Path(tempfile.mkdtemp(prefix="confsite-bench-author-attendance-"))
@@ -211,6 +222,7 @@ def main() -> int:
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
         from django.urls import reverse
+        from django.utils import timezone
 
         from confsite.models import OutboxEmail
         from registration import author_attendance
@@ -270,19 +282,36 @@ def main() -> int:
             profiler = cProfile.Profile()
             profiler.runcall(client.get, url)
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
-        for label in () if args.no_post else ("a fresh day: every reachable author queued", "again the same day: all sent earlier"):
+        if not args.no_post:
+            from registration import tasks
+
+            dispatched = []
+            delay = tasks.send_author_reminders.delay
+
+            def recording_delay(*task_args):
+                dispatched.append(task_args)
+                return delay(*task_args)
+
+            tasks.send_author_reminders.delay = recording_delay
             with CaptureQueriesContext(connection) as queries:
                 t0 = time.perf_counter()
                 response = client.post(url, {"confirm": "yes"})
                 elapsed = time.perf_counter() - t0
-            assert response.status_code == 302  # noqa: S101
-            kinds: dict[str, int] = {}
-            for q in queries.captured_queries:
-                kind = q["sql"].split(None, 1)[0].upper()
-                kinds[kind] = kinds.get(kind, 0) + 1
-            print(f"POST reminders over all {listed} papers, {label}: {elapsed * 1000:.0f} ms, "
-                  f"{len(queries)} SQL queries ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
+            tasks.send_author_reminders.delay = delay
+            assert response.status_code == 302 and len(dispatched) == 1  # noqa: S101, PT018
+            print(f"POST reminders over all {listed} papers (the request: count, hand the task over): "
+                  f"{elapsed * 1000:.0f} ms, {len(queries)} SQL queries ({kinds_of(queries)})")
+            for label in ("a fresh day: every reachable author queued", "again the same day: all queued earlier"):
+                with CaptureQueriesContext(connection) as queries:
+                    t0 = time.perf_counter()
+                    result = tasks.send_author_reminders(*dispatched[0])
+                    elapsed = time.perf_counter() - t0
+                print(f"Task send_author_reminders called directly, {label}: {elapsed * 1000:.0f} ms, "
+                      f"{len(queries)} SQL queries ({kinds_of(queries)}); {result}")
         reminders = OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE)
+        today = author_attendance.reminders_queued_on(edition, timezone.localdate(timezone=edition.tzinfo))
+        shown = f"{today} reminders of this edition queued today" in client.get(url).content.decode()
+        print(f"  {today} reminders of this edition queued today ({'shown' if shown else 'NOT shown'} on the page)")
         print(f"  outbox: {reminders.count()} reminders for {reminders.values('object_key').distinct().count()} papers "
               f"(the page counted {reachable} authorships with an e-mail)")
         print(f"  machine: load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (after)")

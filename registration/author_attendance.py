@@ -163,6 +163,41 @@ def send_reminders(conference: Conference, papers: QuerySet[Paper], *, day: date
     return ReminderResult(queued, already, unreachable)
 
 
+class ReminderFilterGone(LookupError):
+    """The filter a reminder run was asked for no longer names a record of the edition."""
+
+
+def send_reminders_for(conference_pk: int, *, decision: str = "", topic_pk: int | None = None,
+                       session_pk: int | None = None, day: date) -> ReminderResult:
+    """`send_reminders` over the papers of the edition `conference_pk` with no registered author, filtered
+    as the programme chairs' page was: for a task, which is given primary keys and plain values.
+
+    The same guarantees: at most one reminder per paper, author and `day`, however often it runs. Raises
+    ReminderFilterGone, queueing nothing, if the decision is unknown or the topic or session is not (or no
+    longer) the edition's: a narrower list must never turn into every paper of the edition.
+    """
+    conference = Conference.objects.get(pk=conference_pk)
+    if decision and decision not in Paper.Decision.values:
+        raise ReminderFilterGone(f"decision {decision!r} of {conference.slug}")
+    topic = session = None
+    if topic_pk is not None:
+        topic = Topic.objects.filter(conference=conference, pk=topic_pk).first()
+        if topic is None:
+            raise ReminderFilterGone(f"topic {topic_pk} of {conference.slug}")
+    if session_pk is not None:
+        session = Session.objects.filter(conference=conference, pk=session_pk).first()
+        if session is None:
+            raise ReminderFilterGone(f"session {session_pk} of {conference.slug}")
+    papers = papers_without_registered_author(conference, decision=decision, topic=topic, session=session)
+    return send_reminders(conference, papers, day=day)
+
+
+def reminders_queued_on(conference: Conference, day: date) -> int:
+    """How many reminders of `conference` carry `day` in their key (whoever queued them): one COUNT."""
+    return OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE, conference=conference,
+                                      object_key__endswith=f":{day.isoformat()}").count()
+
+
 @bulk_mail.register_name_source
 def badge_names(conference: Conference, user_ids: list[int]) -> dict[int, str]:
     """Badge names of these users' active registrations at `conference`, for the core's bulk e-mail."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import date
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -10,20 +12,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from confsite.editions import edition_view
 from confsite.models import Conference
 from schedule.models import Paper, Session, Topic
 
-from . import author_attendance
+from . import author_attendance, tasks
 
+logger = logging.getLogger(__name__)
 PAGE_SIZE = 200
 PERMISSIONS = ("schedule.view_paper", "registration.view_registration")
 
@@ -72,17 +76,24 @@ def author_attendance_view(request: HttpRequest, edition: Conference) -> HttpRes
     valid = form.is_valid()
     # Unevaluated: the reminders walk all of it in batches, the page counts it and fetches one slice.
     papers = author_attendance.papers_without_registered_author(edition, **(form.filters() if valid else {}))
+    day = timezone.localdate(timezone=edition.tzinfo)
     if request.method == "POST":
         if not valid:
-            messages.error(request, _("The filters are not valid, so no reminder was sent; choose them again."))
+            fields = ", ".join(str(form.fields[name].label) for name in form.errors if name in form.fields)
+            messages.error(request, _("The filters are not valid (%(fields)s), so no reminder was queued; choose "
+                                      "them again.") % {"fields": fields or _("filters")})
         elif request.POST.get("confirm") != "yes":
             messages.error(request, _("Tick the confirmation box to send the reminders; nothing was sent."))
         else:
-            result = author_attendance.send_reminders(edition, papers, day=timezone.localdate(timezone=edition.tzinfo))
-            messages.success(request, _(
-                "Reminders: %(queued)d queued, %(already)d sent earlier today (not repeated), %(unreachable)d "
-                "authors without an e-mail address.") % {"queued": result.queued, "already": result.already,
-                                                         "unreachable": result.unreachable})
+            count = author_attendance.totals(papers).papers
+            if count:
+                _dispatch_reminders(request, edition, form, day)
+                messages.success(request, ngettext(
+                    "Reminders are being queued for %(count)d paper; reload to see progress.",
+                    "Reminders are being queued for %(count)d papers; reload to see progress.", count)
+                    % {"count": count})
+            else:
+                messages.info(request, _("Every paper of this list has a registered author; no reminder was sent."))
             url = reverse("staff_author_attendance", args=[edition.slug])
             query = form.query_string()
             return HttpResponseRedirect(f"{url}?{query}" if query else url)
@@ -96,4 +107,22 @@ def author_attendance_view(request: HttpRequest, edition: Conference) -> HttpRes
     return render(request, "registration/staff/author_attendance.html", {
         "edition": edition, "form": form, "rows": rows, "page": page, "query": form.query_string() if valid else "",
         "paper_count": totals.papers, "reachable_count": totals.reachable, "unreachable_count": totals.unreachable,
+        "reminders_today": author_attendance.reminders_queued_on(edition, day),
     }, status=200)
+
+
+def _dispatch_reminders(request: HttpRequest, edition: Conference, form: AuthorAttendanceFilter, day: date) -> None:
+    """Hand the reminders of this filter and day to a worker after commit: ids and plain values only."""
+    filters = form.filters()
+    args = (edition.pk, filters["decision"], filters["topic"].pk if filters["topic"] else None,
+            filters["session"].pk if filters["session"] else None, day.isoformat())
+
+    def send():
+        try:
+            tasks.send_author_reminders.delay(*args)
+        except Exception as exc:  # broker down: say so, the chairs press the button again later
+            logger.warning("send_author_reminders%s not queued: %s", args, exc)
+            messages.error(request, _("The reminders could not be handed to the mail workers after all; "
+                                      "nothing was sent. Try again in a few minutes."))
+
+    transaction.on_commit(send)

@@ -1,6 +1,6 @@
 """Author attendance: accepted papers with no registered author, and reminders to their authors."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
@@ -9,9 +9,10 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from confsite.models import OutboxEmail, User
-from registration import author_attendance, services
+from confsite.models import Conference, OutboxEmail, User
+from registration import author_attendance, services, tasks
 from registration.author_attendance import (
     REMINDER_PURPOSE,
     paper_rows,
@@ -206,30 +207,138 @@ def test_the_page_filters_and_rejects_bad_filters_without_a_500(client, programm
     assert titles(response.context["rows"]) == ["Delta", "Epsilon", "Gamma"]
 
 
-def test_posting_sends_the_reminders_for_the_filtered_list_once_a_day(client, programme):
+def messages_of(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def reminded():
+    return sorted(OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).values_list("recipient", flat=True))
+
+
+def test_posting_queues_the_reminders_of_the_filtered_list_in_a_task(client, programme,
+                                                                      django_capture_on_commit_callbacks):
     client.force_login(chair("view_paper", "view_registration"))
-    response = client.post(url(programme), {"decision": "oral", "confirm": "yes"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url(programme), {"decision": "oral", "confirm": "yes"})
     assert response.status_code == 302
     assert response["Location"] == url(programme) + "?decision=oral"
-    assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "Reminders: 1 queued, 0 sent earlier today (not repeated), 0 authors without an e-mail address."]
-    assert list(OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).values_list("recipient", flat=True)) == [
-        "dan@x.example"]
-    client.post(url(programme), {"decision": "oral", "confirm": "yes"})
-    assert OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).count() == 1
+    assert messages_of(response) == ["Reminders are being queued for 1 paper; reload to see progress."]
+    assert reminded() == ["dan@x.example"]
 
 
-def test_posting_without_confirmation_or_with_bad_filters_sends_nothing(client, programme):
+def test_the_post_hands_the_task_ids_and_plain_values_after_commit(client, programme, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    calls = []
+    monkeypatch.setattr(tasks.send_author_reminders, "delay", lambda *args: calls.append(args))
+    topic = TopicFactory(conference=programme, name="Optimisation", slug="optimisation")
+    session = SessionFactory(conference=programme, kind="poster")
+    for title in ("Gamma", "Epsilon"):
+        Paper.objects.get(title=title).topics.add(topic)
+        PresentationFactory(session=session, paper=Paper.objects.get(title=title))
     client.force_login(chair("view_paper", "view_registration"))
-    response = client.post(url(programme), {})
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(url(programme), {"decision": "poster", "topic": topic.pk, "session": session.pk,
+                                                 "confirm": "yes"})
+    assert calls == []  # not before the commit
+    for callback in callbacks:
+        callback()
+    day = timezone.localdate(timezone=programme.tzinfo).isoformat()
+    assert calls == [(programme.pk, "poster", topic.pk, session.pk, day)]
+    assert messages_of(response) == ["Reminders are being queued for 2 papers; reload to see progress."]
+    assert reminded() == []
+
+
+def test_pressing_the_button_twice_queues_each_reminder_once(client, programme, django_capture_on_commit_callbacks):
+    client.force_login(chair("view_paper", "view_registration"))
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url(programme), {"confirm": "yes"})
+    # Both presses dispatch (the messages, not shown in between, pile up); the second run finds the rows.
+    assert messages_of(response) == ["Reminders are being queued for 3 papers; reload to see progress."] * 2
+    assert reminded() == ["cleo@x.example", "dan@x.example", "eve@x.example"]
+
+
+def test_the_task_run_twice_queues_each_reminder_once(programme):
+    assert tasks.send_author_reminders(programme.pk, "", None, None, "2026-06-01") == {
+        "queued": 3, "already": 0, "unreachable": 1}
+    assert tasks.send_author_reminders(programme.pk, "", None, None, "2026-06-01") == {
+        "queued": 0, "already": 3, "unreachable": 1}
+    assert OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).count() == 3
+
+
+def test_the_task_queues_nothing_when_its_topic_or_session_is_gone(programme):
+    topic = TopicFactory(conference=programme, name="Optimisation", slug="optimisation")
+    topic_pk = topic.pk
+    topic.delete()
+    other_session = SessionFactory(conference=ConferenceFactory(slug="icml2025", short_name="ICML 2025"),
+                                   kind="poster")
+    gone_topic = tasks.send_author_reminders(programme.pk, "", topic_pk, None, "2026-06-01")
+    assert gone_topic == {"queued": 0, "already": 0, "unreachable": 0, "error": f"topic {topic_pk} of icml2026"}
+    other = tasks.send_author_reminders(programme.pk, "", None, other_session.pk, "2026-06-01")
+    assert other["error"] == f"session {other_session.pk} of icml2026"
+    assert tasks.send_author_reminders(programme.pk, "keynote", None, None, "2026-06-01")["error"] == (
+        "decision 'keynote' of icml2026")
+    assert reminded() == []
+
+
+def test_posting_without_confirmation_or_with_bad_filters_queues_nothing(client, programme,
+                                                                          django_capture_on_commit_callbacks):
+    client.force_login(chair("view_paper", "view_registration"))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(url(programme), {})
+        assert response.status_code == 200
+        assert messages_of(response) == ["Tick the confirmation box to send the reminders; nothing was sent."]
+        response = client.post(url(programme), {"decision": "keynote", "topic": "x", "confirm": "yes"})
+        assert response.status_code == 200
+        assert messages_of(response) == [
+            "The filters are not valid (track, topic), so no reminder was queued; choose them again."]
+    assert callbacks == []
+    assert reminded() == []
+
+
+def test_unknown_topic_and_session_ids_give_a_message_and_queue_nothing(client, programme,
+                                                                         django_capture_on_commit_callbacks):
+    other_topic = TopicFactory(conference=ConferenceFactory(slug="icml2025", short_name="ICML 2025"), name="Other",
+                               slug="other")
+    client.force_login(chair("view_paper", "view_registration"))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(url(programme), {"topic": other_topic.pk, "session": "99999999", "confirm": "yes"})
     assert response.status_code == 200
-    assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "Tick the confirmation box to send the reminders; nothing was sent."]
-    response = client.post(url(programme), {"topic": "x", "confirm": "yes"})
-    assert response.status_code == 200
-    assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "The filters are not valid, so no reminder was sent; choose them again."]
-    assert OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).count() == 0
+    assert messages_of(response) == [
+        "The filters are not valid (topic, session), so no reminder was queued; choose them again."]
+    assert callbacks == []
+    assert reminded() == []
+
+
+def test_a_broker_that_is_down_is_reported_and_nothing_is_queued(client, programme, monkeypatch,
+                                                                 django_capture_on_commit_callbacks):
+    def down(*args):
+        raise ConnectionError("Redis is not answering")
+
+    monkeypatch.setattr(tasks.send_author_reminders, "delay", down)
+    client.force_login(chair("view_paper", "view_registration"))
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(url(programme), {"confirm": "yes"})
+    request = response.wsgi_request
+    for callback in callbacks:
+        callback()  # in production the view runs outside a transaction: this happens before the redirect
+    assert [str(m) for m in get_messages(request)] == [
+        "Reminders are being queued for 3 papers; reload to see progress.",
+        "The reminders could not be handed to the mail workers after all; nothing was sent. "
+        "Try again in a few minutes."]
+    assert reminded() == []
+
+
+def test_the_page_counts_the_reminders_of_this_edition_queued_today(client, programme):
+    today = timezone.localdate(timezone=programme.tzinfo)
+    send_reminders(programme, papers_without_registered_author(programme, decision="oral"), day=today)
+    send_reminders(programme, papers_without_registered_author(programme), day=today - timedelta(days=1))
+    other = Conference.objects.get(slug="icml2025")
+    send_reminders(other, papers_without_registered_author(other), day=today)
+    client.force_login(chair("view_paper", "view_registration"))
+    response = client.get(url(programme))
+    assert response.context["reminders_today"] == 1
+    assert "1 reminder of this edition queued today." in response.content.decode()
 
 
 def test_anonymous_people_are_sent_to_log_in(client, programme):
@@ -269,9 +378,10 @@ def count_queries(client, conference, **params):
 
 
 # The page: session, user, the user's and their groups' permissions, the edition, the totals (one aggregate),
-# the page of papers, their authorships with authors, the base template's sponsor-membership check, and
-# the filter form's topics and sessions. None of them grows with the number of papers or registrations.
-PAGE_QUERIES = 11
+# the page of papers, their authorships with authors, the reminders queued today (one COUNT), the base
+# template's sponsor-membership check, and the filter form's topics and sessions. None of them grows with
+# the number of papers, registrations or reminders.
+PAGE_QUERIES = 12
 
 
 def test_the_page_issues_the_same_queries_for_3_and_for_30_papers(client, conference, catalogue):
@@ -314,7 +424,8 @@ def test_page_2_shows_the_next_papers_while_the_counts_cover_every_paper(client,
             response.context["unreachable_count"]) == (5, 5, 5)
 
 
-def test_the_table_is_paged_while_counts_and_reminders_cover_every_paper(client, conference, catalogue, monkeypatch):
+def test_the_table_is_paged_while_counts_and_reminders_cover_every_paper(client, conference, catalogue, monkeypatch,
+                                                                         django_capture_on_commit_callbacks):
     from registration import views_staff_programme
 
     monkeypatch.setattr(views_staff_programme, "PAGE_SIZE", 2)
@@ -327,9 +438,9 @@ def test_the_table_is_paged_while_counts_and_reminders_cover_every_paper(client,
     assert "Page 3 of 3" in response.content.decode()
     assert client.get(url(conference), {"page": "abc"}).context["page"].number == 1
     assert client.get(url(conference), {"page": "99999999999999999999"}).context["page"].number == 3
-    response = client.post(url(conference), {"confirm": "yes"})
-    assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "Reminders: 5 queued, 0 sent earlier today (not repeated), 5 authors without an e-mail address."]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url(conference), {"confirm": "yes"})
+    assert messages_of(response) == ["Reminders are being queued for 5 papers; reload to see progress."]
     # Papers on pages 2 and 3, and in the second and third batch, are reminded too.
     assert sorted(OutboxEmail.objects.filter(purpose=REMINDER_PURPOSE).values_list("recipient", flat=True)) == [
         "x0@x.example", "x1@x.example", "x2@x.example", "x3@x.example", "x4@x.example"]
