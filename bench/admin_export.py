@@ -17,17 +17,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from _pg import create_database, django_env, drop_database  # bench/_pg.py
-
-ROOT = Path(__file__).resolve().parent.parent
+from _pg import django_on_fresh_database  # bench/_pg.py
 
 
 def parse_args() -> argparse.Namespace:
@@ -141,29 +137,8 @@ def run(args) -> None:
 
 def main() -> int:
     args = parse_args()
-    var_dir = Path(tempfile.mkdtemp(prefix="confsite-bench-admin-"))
-    (var_dir / "static").mkdir()
-    env = django_env(args.database, var_dir)
-    created = False
-    try:
-        create_database(args.database)
-        created = True
-        subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "migrate", "--noinput", "-v", "0"],  # noqa: S603 - fixed program
-                       cwd=ROOT, env=env, check=True)
-        subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput", "-v", "0"],  # noqa: S603
-                       cwd=ROOT, env=env, check=True)
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+    with django_on_fresh_database(args.database, keep=args.keep):
         run(args)
-        from django.db import connections
-
-        connections.close_all()
-    finally:
-        if created and not args.keep:
-            drop_database(args.database)
     return 0
 
 

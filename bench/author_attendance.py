@@ -31,17 +31,12 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
-from _pg import create_database, django_env, drop_database  # bench/_pg.py
-
-ROOT = Path(__file__).resolve().parent.parent
+from _pg import cpu_seconds, django_on_fresh_database, percentile  # bench/_pg.py
 
 
 def parse_args() -> argparse.Namespace:
@@ -161,18 +156,8 @@ def fill(paper_count: int, registration_count: int):
     return edition, staff, len(people), unmatched
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds consumed so far by process `pid` (fields 14 and 15 of /proc/<pid>/stat)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")  # PostgreSQL in another machine or container
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def time_gets(client, url: str, data: dict, runs: int, warmup: int, backend: int) -> tuple[list[float], float, float]:
@@ -202,22 +187,7 @@ def kinds_of(queries) -> str:
 
 def main() -> int:
     args = parse_args()
-    var_dir = Path(tempfile.mkdtemp(prefix="confsite-bench-author-attendance-"))
-    (var_dir / "static").mkdir()
-    env = django_env(args.database, var_dir)
-    created = False
-    try:
-        create_database(args.database)
-        created = True
-        subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "migrate", "--noinput", "-v", "0"],  # noqa: S603 - fixed program
-                       cwd=ROOT, env=env, check=True)
-        subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput", "-v", "0"],  # noqa: S603
-                       cwd=ROOT, env=env, check=True)
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+    with django_on_fresh_database(args.database, keep=args.keep):
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
@@ -315,12 +285,6 @@ def main() -> int:
         print(f"  outbox: {reminders.count()} reminders for {reminders.values('object_key').distinct().count()} papers "
               f"(the page counted {reachable} authorships with an e-mail)")
         print(f"  machine: load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (after)")
-        from django.db import connections
-
-        connections.close_all()
-    finally:
-        if created and not args.keep:
-            drop_database(args.database)
     return 0
 
 

@@ -22,21 +22,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
-from _pg import create_database, django_env, drop_database  # bench/_pg.py
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
+from _pg import django_on_fresh_database, percentile  # bench/_pg.py
 
 
 def parse_args() -> argparse.Namespace:
@@ -111,20 +101,7 @@ def fill(people: int, papers: int):
 
 def main() -> int:
     args = parse_args()
-    var_dir = Path(tempfile.mkdtemp(prefix="confsite-bench-bulk-"))
-    (var_dir / "static").mkdir()
-    env = django_env(args.database, var_dir)
-    created = False
-    try:
-        create_database(args.database)
-        created = True
-        for command in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
-            subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", *command], cwd=ROOT, env=env, check=True)  # noqa: S603
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+    with django_on_fresh_database(args.database, keep=args.keep):
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
@@ -196,12 +173,6 @@ def main() -> int:
         _, report = clone_edition(edition, name="Benchmark bulk 2", short_name="BENCHBULK2", slug="benchbulk2",
                                   start_date=edition.start_date + timedelta(days=364), options={"order_prefix": "BB2"})
         print(f"Clone: {sum(report.values())} rows copied in {(time.perf_counter() - t0) * 1000:.0f} ms")
-        from django.db import connections
-
-        connections.close_all()
-    finally:
-        if created and not args.keep:
-            drop_database(args.database)
     return 0
 
 

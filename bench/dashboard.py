@@ -28,18 +28,14 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from _pg import create_database, django_env, drop_database  # bench/_pg.py
+from _pg import cpu_seconds, django_on_fresh_database, percentile  # bench/_pg.py
 
-ROOT = Path(__file__).resolve().parent.parent
 DIETARY = ["Vegan", "vegan", " Vegan. ", "Vegetarian", "vegetarian", "Halal", "Kosher", "Gluten-free",
            "gluten-free", "No nuts", "Lactose intolerant"]
 ACCESSIBILITY = ["Wheelchair access", "wheelchair access", "Step-free route", "Sign language interpreter",
@@ -147,39 +143,13 @@ def fill(count: int):
     return edition, staff
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds consumed so far by process `pid` (fields 14 and 15 of /proc/<pid>/stat)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")  # PostgreSQL in another machine or container
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def main() -> int:
     args = parse_args()
-    var_dir = Path(tempfile.mkdtemp(prefix="confsite-bench-dashboard-"))
-    (var_dir / "static").mkdir()
-    env = django_env(args.database, var_dir)
-    env["REDIS_URL"] = args.redis  # the production cache: the dashboard keeps its history there
-    created = False
-    try:
-        create_database(args.database)
-        created = True
-        subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "migrate", "--noinput", "-v", "0"],  # noqa: S603 - fixed program
-                       cwd=ROOT, env=env, check=True)
-        subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput", "-v", "0"],  # noqa: S603
-                       cwd=ROOT, env=env, check=True)
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+    with django_on_fresh_database(args.database, keep=args.keep, env={"REDIS_URL": args.redis}) as env:
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
@@ -235,12 +205,6 @@ def main() -> int:
             profiler.runcall(client.get, url)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         print(f"  machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-        from django.db import connections
-
-        connections.close_all()
-    finally:
-        if created and not args.keep:
-            drop_database(args.database)
     return 0
 
 
