@@ -188,7 +188,8 @@ def test_it_exports_every_kind_of_personal_data_with_exact_keys(minji, minji_reg
                                                            "number": "M1234567", "date_of_birth": "1995-03-14"}
     assert [(c["date"], c["part"]) for c in registration["check_ins"]] == [("2026-07-06", "main")]
 
-    assert set(data["schedule"]) == {"stars", "calendar_feeds"}
+    assert set(data["schedule"]) == {"stars", "calendar_feeds", "author_records", "speaker_records"}
+    assert (data["schedule"]["author_records"], data["schedule"]["speaker_records"]) == ([], [])
     assert len(data["schedule"]["stars"]) == 1
     assert set(data["schedule"]["calendar_feeds"][0]) == {"edition", "created_at", "revoked_at"}  # never the token
 
@@ -200,6 +201,34 @@ def test_it_exports_every_kind_of_personal_data_with_exact_keys(minji, minji_reg
     assert [(e["sponsor"], e["action"], e["channel"]) for e in profile["access_log"]] == [("Acme", "view", "portal")]
     assert set(profile["access_log"][0]) == {"sponsor", "action", "channel", "at"}  # the sponsor, never the recruiter
     assert data["sponsors"]["sponsor_memberships"] == []
+
+
+def test_it_exports_the_author_and_speaker_records_that_carry_the_persons_identifiers(
+        minji, jun, minji_registration, conference):
+    """Matched as everywhere else: by any address of the account (any case) or an OpenReview id from a
+    registration, never by name."""
+    EmailAddress.objects.create(user=minji, email="kim.minji@alumni.example", verified=True)
+    by_id = AuthorFactory(conference=conference, name="Kim Minji", openreview_id="~Kim_Minji1")
+    by_second_address = AuthorFactory(conference=conference, name="M. Kim", openreview_id="",
+                                      email="KIM.MINJI@alumni.example")
+    AuthorFactory(conference=conference, name="Kim Minji", openreview_id="~Kim_Minji2")  # a namesake
+    AuthorshipFactory(author=by_id, paper=PaperFactory(conference=conference, title="Sparse attention"),
+                      position=2, affiliation="KAIST")
+    AuthorshipFactory(author=by_second_address, paper=PaperFactory(conference=conference, title="Dense retrieval"),
+                      position=1, affiliation="KAIST AI")
+    SpeakerFactory(conference=conference, name="Kim Minji", email="Minji@KAIST.example", biography="Works on ML.")
+    SpeakerFactory(conference=conference, name="Kim Minji", email="other@example.org")
+    schedule = privacy.export_user_data(minji)["schedule"]
+    assert schedule["author_records"] == [
+        {"edition": "icml2026", "name": "Kim Minji", "email": "", "openreview_id": "~Kim_Minji1",
+         "papers": [{"title": "Sparse attention", "author_position": 2, "affiliation": "KAIST"}]},
+        {"edition": "icml2026", "name": "M. Kim", "email": "KIM.MINJI@alumni.example", "openreview_id": "",
+         "papers": [{"title": "Dense retrieval", "author_position": 1, "affiliation": "KAIST AI"}]},
+    ]
+    assert schedule["speaker_records"] == [
+        {"edition": "icml2026", "name": "Kim Minji", "email": "Minji@KAIST.example", "affiliation": "KAIST",
+         "biography": "Works on ML.", "homepage": ""}]
+    assert privacy.export_user_data(jun)["schedule"]["author_records"] == []
 
 
 def test_it_never_includes_another_persons_data(minji, jun, minji_registration, jun_registration):
@@ -230,10 +259,18 @@ def test_the_export_issues_the_same_number_of_queries_whatever_the_amount_of_dat
         minji, jun, conference, catalogue, staff_user, acme, recruiter, django_assert_num_queries):
     give_everything(minji, conference, catalogue, staff_user, acme, recruiter, n=1)
     give_everything(jun, conference, catalogue, staff_user, acme, recruiter, n=4, name="Park Jun")
-    with django_assert_num_queries(20):
+    for person, n in ((minji, 1), (jun, 4)):
+        author = AuthorFactory(conference=conference, email=person.email, openreview_id="")
+        for _ in range(n):
+            AuthorshipFactory(author=author, paper=PaperFactory(conference=conference))
+        SpeakerFactory(conference=conference, email=person.email)
+    # 20 before the programme's records: the person's identifiers (addresses, registrations' OpenReview
+    # ids), then authors, their authorships and speakers.
+    with django_assert_num_queries(25):
         small = privacy.export_user_data(minji)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(25):
         large = privacy.export_user_data(jun)
+    assert [len(a["papers"]) for a in large["schedule"]["author_records"]] == [4]
     assert len(small["registration"]["registrations"][0]["visa_letters"]) == 1
     assert len(large["registration"]["registrations"][0]["visa_letters"]) == 4
     assert len(large["registration"]["orders"][0]["payments"]) == 4
