@@ -93,8 +93,11 @@ class ComposeForm(forms.Form):
         help_text=gettext_lazy("About the attendee's registration or safety: sent even to people who unsubscribed "
                                "from announcements, and without an unsubscribe link."),
     )
-    per_minute = forms.IntegerField(label=gettext_lazy("e-mails per minute"), min_value=1, max_value=10000,
-                                    initial=120)
+    # The outbox's sweep hands workers at most 2 × SWEEP_BATCH rows a minute for all mail together;
+    # a mailing may take 900 of them, leaving room for receipts and sign-ups sent meanwhile.
+    per_minute = forms.IntegerField(
+        label=gettext_lazy("e-mails per minute"), min_value=1, max_value=900, initial=120,
+        help_text=gettext_lazy("At most 900: the outbox sends about 1,000 e-mails a minute in all."))
 
     def clean(self):
         data = super().clean()

@@ -192,6 +192,7 @@ def test_a_later_subscription_again_counts(client, chair, people, edition):
     ({"subject_ko": ""}, "body_text_ko", "Give both the Korean subject and the Korean text, or neither."),
     ({"per_minute": "0"}, "per_minute", "Ensure this value is greater than or equal to 1."),
     ({"per_minute": "many"}, "per_minute", "Enter a whole number."),
+    ({"per_minute": "901"}, "per_minute", "Ensure this value is less than or equal to 900."),
 ])
 def test_bad_input_gets_a_message_and_writes_nothing(client, chair, people, changes, field, message):
     start(client, people)
@@ -481,3 +482,11 @@ def test_the_broker_receives_only_the_row_due_now_and_later_rows_from_the_sweep(
     finally:
         broker.delete(queue_name)
         broker.close()
+
+
+def test_the_fastest_rate_a_mailing_may_ask_for_leaves_room_in_what_the_outbox_sends_a_minute():
+    from confsite import outbox
+
+    sweeps_a_minute = 60 // 30  # beat's run-due-work every 30 s
+    assert bulk_mail.ComposeForm.base_fields["per_minute"].max_value == 900
+    assert 900 < sweeps_a_minute * outbox.SWEEP_BATCH
