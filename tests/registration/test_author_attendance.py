@@ -50,11 +50,16 @@ def paper(conference, title, *authors, decision=Paper.Decision.POSTER):
     return p
 
 
+def last_year():
+    """Another edition with its catalogue: its registrations must never count for this one."""
+    other = ConferenceFactory(slug="icml2025", short_name="ICML 2025")
+    return other, build_standard_catalogue(other, early_until=date(2030, 1, 1), regular_until=date(2030, 2, 1),
+                                           order_prefix="ICML25")
+
+
 @pytest.fixture
 def programme(conference, catalogue):
-    other = ConferenceFactory(slug="icml2025", short_name="ICML 2025")
-    other_catalogue = build_standard_catalogue(other, early_until=date(2030, 1, 1), regular_until=date(2030, 2, 1),
-                                               order_prefix="ICML25")
+    other, other_catalogue = last_year()
     # Alpha: its author registered under another address, with their OpenReview id.
     paper(conference, "Alpha", AuthorFactory(conference=conference, openreview_id="~Ada_Lovelace1",
                                              email="ada@old.example"))
@@ -141,9 +146,7 @@ def test_a_cancelled_registration_does_not_count(conference, catalogue):
 
 
 def test_a_registration_at_another_edition_does_not_count(conference, catalogue):
-    other = ConferenceFactory(slug="icml2025", short_name="ICML 2025")
-    other_catalogue = build_standard_catalogue(other, early_until=date(2030, 1, 1), regular_until=date(2030, 2, 1),
-                                               order_prefix="ICML25")
+    other, other_catalogue = last_year()
     paper(conference, "Last year's author", AuthorFactory(conference=conference, openreview_id="~Lia_L1",
                                                           email="lia@x.example"))
     paper(conference, "This year's author", AuthorFactory(conference=conference, openreview_id="~Tom_T1",
